@@ -1,0 +1,54 @@
+# The two commands a fresh machine needs: `make run` and `make test`. Both install what is missing.
+SWIFT      ?= swift
+LISTEN     ?= 127.0.0.1:8080
+STATE_DIR  ?=
+VENV       := .venv
+APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps test-deps build release run test test-swift validate-spec bench clean
+
+all: build
+
+# libmicrohttpd is the HTTP engine; pkg-config is how SwiftPM finds it.
+deps:
+	@if ! pkg-config --exists libmicrohttpd 2>/dev/null; then \
+		echo "installing libmicrohttpd-dev"; \
+		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq libmicrohttpd-dev pkg-config; \
+	fi
+
+# The tests compare against lsns, make namespaces with unshare and ip netns, and talk through curl.
+test-deps: deps
+	@missing=""; \
+	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl; do \
+		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq $$missing; \
+	fi
+	@[ -x $(VENV)/bin/openapi-spec-validator ] || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q openapi-spec-validator; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+run: release
+	./.build/release/namespaced --listen $(LISTEN) $(if $(STATE_DIR),--state-dir $(STATE_DIR))
+
+test: test-deps validate-spec test-swift
+
+test-swift:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+validate-spec: test-deps
+	$(VENV)/bin/openapi-spec-validator api/openapi.yaml
+
+bench: release
+	./bench/run.sh
+
+clean:
+	rm -rf .build $(VENV)

@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "namespaced",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "namespaced", targets: ["namespaced"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        .target(name: "CHTTPShim", dependencies: ["CMicroHTTPD"]),
+        .target(name: "CNamespace"),
+        .target(
+            name: "NamespaceKit",
+            dependencies: ["CNamespace", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HTTPServer",
+            dependencies: ["CMicroHTTPD", "CHTTPShim", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "NamespaceAPI",
+            dependencies: ["NamespaceKit", "HTTPServer", .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Resources/openapi.yaml")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "namespaced",
+            dependencies: [
+                "NamespaceAPI", "HTTPServer", "NamespaceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "NamespaceKitTests", dependencies: ["NamespaceKit"], swiftSettings: strict),
+        .testTarget(
+            name: "NamespaceAPITests",
+            dependencies: ["NamespaceAPI", "HTTPServer", "NamespaceKit", "namespaced"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,32 @@
+// MHD_start_daemon and MHD_get_connection_info are C-variadic; Swift reaches them through here.
+#include "http_shim.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct MHD_Daemon *nsd_http_start(const struct nsd_http_config *c) {
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    return MHD_start_daemon(flags, 0, NULL, NULL, c->handler, c->handler_context,
+                            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)c->listen_fd,
+                            MHD_OPTION_THREAD_POOL_SIZE, c->threads,
+                            MHD_OPTION_CONNECTION_LIMIT, c->connection_limit,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_seconds,
+                            MHD_OPTION_NOTIFY_COMPLETED, c->completed, c->completed_context,
+                            MHD_OPTION_END);
+}
+
+void nsd_http_client_address(struct MHD_Connection *connection, char *buffer, size_t size) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(buffer, size, "unix");
+    if (info == NULL || info->client_addr == NULL) return;
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buffer, (socklen_t)size);
+    } else if (sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buffer, (socklen_t)size);
+    }
+}

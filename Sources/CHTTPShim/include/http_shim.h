@@ -1,0 +1,25 @@
+#ifndef NSD_HTTP_SHIM_H
+#define NSD_HTTP_SHIM_H
+#include <microhttpd.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/// Everything MHD_start_daemon needs; Swift cannot call that variadic function itself.
+struct nsd_http_config {
+    int listen_fd;                 ///< bound and listening socket (TCP or unix), owned by MHD afterwards
+    unsigned int threads;          ///< epoll worker threads (>= 1)
+    unsigned int connection_limit;
+    unsigned int per_ip_limit;     ///< 0: no per-address limit
+    unsigned int timeout_seconds;  ///< idle connection timeout
+    MHD_AccessHandlerCallback _Nonnull handler;
+    void *_Nullable handler_context;
+    MHD_RequestCompletedCallback _Nonnull completed;
+    void *_Nullable completed_context;
+};
+
+struct MHD_Daemon *_Nullable nsd_http_start(const struct nsd_http_config *_Nonnull config);
+
+/// The client's address as text ("127.0.0.1", "::1", "unix"), for the access log.
+void nsd_http_client_address(struct MHD_Connection *_Nonnull connection, char *_Nonnull buffer, size_t size);
+
+#endif

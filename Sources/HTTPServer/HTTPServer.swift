@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHTTPShim
+import CMicroHTTPD
+import Logging
+import Synchronization
+
+public protocol HTTPHandler: Sendable {
+    func handle(_ request: Request) -> Reply
+}
+
+public struct HTTPServerConfiguration: Sendable {
+    public var listen: ListenAddress
+    /// epoll worker threads; MHD's single-thread epoll mode stalls past ~128 keep-alive connections.
+    public var threads: Int
+    public var bodyLimit: Int
+    public var connectionLimit: Int
+    public var perAddressLimit: Int
+    public var timeoutSeconds: Int
+
+    public init(listen: ListenAddress, threads: Int, bodyLimit: Int = 1 << 20, connectionLimit: Int = 1024,
+                perAddressLimit: Int = 512, timeoutSeconds: Int = 30) {
+        self.listen = listen
+        self.threads = threads
+        self.bodyLimit = bodyLimit
+        self.connectionLimit = connectionLimit
+        self.perAddressLimit = perAddressLimit
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+public struct HTTPServerError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// libmicrohttpd behind a small Swift face: it reads requests, calls the handler, sends replies.
+public final class HTTPServer: Sendable {
+    private let core: ServerCore
+    private let daemon: Mutex<DaemonHandle?>
+    /// The TCP port actually bound (differs from the configured one when that was 0).
+    public let port: UInt16?
+
+    public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws {
+        let listener: (fd: Int32, port: UInt16?)
+        do {
+            listener = try Listener.open(configuration.listen)
+        } catch {
+            throw HTTPServerError(description: "cannot listen on \(configuration.listen): \(error)")
+        }
+        let core = ServerCore(handler: handler, logger: logger, bodyLimit: configuration.bodyLimit)
+        var config = nsd_http_config(
+            listen_fd: listener.fd,
+            threads: UInt32(max(1, configuration.threads)),
+            connection_limit: UInt32(configuration.connectionLimit),
+            per_ip_limit: UInt32(configuration.perAddressLimit),
+            timeout_seconds: UInt32(configuration.timeoutSeconds),
+            handler: accessHandler,
+            handler_context: Unmanaged.passUnretained(core).toOpaque(),
+            completed: completedHandler,
+            completed_context: nil)
+        guard let started = nsd_http_start(&config) else {
+            close(listener.fd)
+            throw HTTPServerError(description: "libmicrohttpd refused to start on \(configuration.listen)")
+        }
+        self.core = core
+        self.daemon = Mutex(DaemonHandle(pointer: started))
+        self.port = listener.port
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and joins the worker threads.
+    public func stop() {
+        let handle = daemon.withLock { value -> DaemonHandle? in
+            defer { value = nil }
+            return value
+        }
+        if let handle { MHD_stop_daemon(handle.pointer) }
+    }
+
+    deinit { stop() }
+}
+
+/// MHD pointers are used only through MHD's own thread-safe calls.
+struct DaemonHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
+struct ConnectionHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+}

@@ -1,0 +1,39 @@
+/// What a handler answers. Built whole before it is sent: the API's bodies are small.
+public struct Response: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func json(_ body: [UInt8], status: Int = 200) -> Response {
+        Response(status: status, headers: [("Content-Type", "application/json")], body: body)
+    }
+
+    public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: status, headers: [("Content-Type", contentType)], body: Array(text.utf8))
+    }
+
+    public static func empty(status: Int = 204) -> Response { Response(status: status) }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    public func adding(_ name: String, _ value: String) -> Response {
+        var copy = self
+        copy.headers.append((name, value))
+        return copy
+    }
+}
+
+/// A response now, or one that completes later on another thread (waits, execs): the server
+/// suspends the connection meanwhile, so no worker thread is blocked.
+public enum Reply: Sendable {
+    case now(Response)
+    case later(@Sendable (_ complete: @escaping @Sendable (Response) -> Void) -> Void)
+}

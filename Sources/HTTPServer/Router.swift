@@ -1,0 +1,62 @@
+/// Matches method and path to a handler; `{name}` segments become `Request.parameters`.
+/// An unknown path answers 404, a known path with another method 405 with `Allow`.
+public struct Router: Sendable {
+    public typealias Handler = @Sendable (Request) throws(Problem) -> Reply
+
+    private struct Route: Sendable {
+        var method: String
+        var segments: [Substring]
+        var handler: Handler
+    }
+
+    private var routes: [Route] = []
+
+    public init() {}
+
+    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+        routes.append(Route(method: method, segments: Self.split(pattern), handler: handler))
+    }
+
+    public func route(_ request: Request) -> Reply {
+        let segments = Self.split(request.path)
+        var allowed: [String] = []
+        // HEAD is GET without a body; MHD drops the body itself.
+        let method = request.method == "HEAD" ? "GET" : request.method
+        for route in routes {
+            guard let parameters = Self.match(route.segments, segments) else { continue }
+            guard route.method == method else {
+                allowed.append(route.method)
+                continue
+            }
+            var matched = request
+            matched.parameters = parameters
+            do {
+                return try route.handler(matched)
+            } catch {
+                return .now(error.response)
+            }
+        }
+        if allowed.isEmpty {
+            return .now(Problem.notFound("no route for \(request.path)").response)
+        }
+        if allowed.contains("GET") { allowed.append("HEAD") }
+        return .now(Problem.methodNotAllowed(request.method, path: request.path, allow: allowed).response)
+    }
+
+    private static func split(_ path: String) -> [Substring] {
+        path.split(separator: "/", omittingEmptySubsequences: true)
+    }
+
+    private static func match(_ pattern: [Substring], _ path: [Substring]) -> [String: String]? {
+        guard pattern.count == path.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (expected, actual) in zip(pattern, path) {
+            if expected.first == "{" && expected.last == "}" {
+                parameters[String(expected.dropFirst().dropLast())] = String(actual)
+            } else if expected != actual {
+                return nil
+            }
+        }
+        return parameters
+    }
+}

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHTTPShim
+import CMicroHTTPD
+import Logging
+import Synchronization
+
+/// The per-request work behind MHD's callbacks: body accumulation with a cap, dispatch to the
+/// handler, suspension for replies that complete later, and the access log.
+final class ServerCore: Sendable {
+    let handler: any HTTPHandler
+    let logger: Logger
+    let bodyLimit: Int
+
+    init(handler: any HTTPHandler, logger: Logger, bodyLimit: Int) {
+        self.handler = handler
+        self.logger = logger
+        self.bodyLimit = bodyLimit
+    }
+
+    func access(_ connection: OpaquePointer, url: String, method: String, upload: UnsafePointer<CChar>?,
+                uploadSize: UnsafeMutablePointer<Int>, context: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        guard let existing = context.pointee else {
+            let state = RequestState()
+            context.pointee = Unmanaged.passRetained(state).toOpaque()
+            // Refuse an announced oversized body before reading a byte of it.
+            if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
+               let declared = Int(String(cString: length)), declared > bodyLimit {
+                return send(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
+            }
+            return .YES
+        }
+        let state = Unmanaged<RequestState>.fromOpaque(existing).takeUnretainedValue()
+        if let ready = state.takeDeferred() {
+            return send(ready, connection, method, url, state)
+        }
+        if uploadSize.pointee > 0 {
+            // Chunked bodies carry no length: count them, drop the excess, answer 413 at the end.
+            if let upload, state.body.count + uploadSize.pointee <= bodyLimit {
+                upload.withMemoryRebound(to: UInt8.self, capacity: uploadSize.pointee) {
+                    state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: uploadSize.pointee))
+                }
+            } else {
+                state.tooLarge = true
+            }
+            uploadSize.pointee = 0
+            return .YES
+        }
+        if state.tooLarge {
+            return send(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
+        }
+        let request = Request(method: method, path: url, query: Self.values(connection, .GET_ARGUMENT_KIND, lowercase: false),
+                              headers: Dictionary(Self.values(connection, .HEADER_KIND, lowercase: true),
+                                                  uniquingKeysWith: { first, _ in first }),
+                              body: state.body)
+        switch handler.handle(request) {
+        case .now(let response):
+            return send(response, connection, method, url, state)
+        case .later(let start):
+            let handle = ConnectionHandle(pointer: connection)
+            MHD_suspend_connection(connection)
+            start { response in
+                state.setDeferred(response)
+                MHD_resume_connection(handle.pointer)
+            }
+            return .YES
+        }
+    }
+
+    private func send(_ response: Response, _ connection: OpaquePointer, _ method: String, _ url: String,
+                      _ state: RequestState) -> MHD_Result {
+        let mhdResponse = response.body.withUnsafeBytes { raw in
+            MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress),
+                                            .RESPMEM_MUST_COPY)
+        }
+        guard let mhdResponse else { return .NO }
+        for (name, value) in response.headers { MHD_add_response_header(mhdResponse, name, value) }
+        let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+        MHD_destroy_response(mhdResponse)
+        if logger.logLevel <= .info {
+            logger.info("\(method) \(url) \(response.status) \(response.body.count)B \(state.elapsedMicroseconds)us")
+        }
+        return result
+    }
+
+    /// Collects headers or query arguments; MHD keeps repeated names, which `?type=a&type=b` needs.
+    private static func values(_ connection: OpaquePointer, _ kind: MHD_ValueKind, lowercase: Bool) -> [(name: String, value: String)] {
+        let box = ValueBox(lowercase: lowercase)
+        _ = MHD_get_connection_values(connection, kind, { context, _, key, value in
+            guard let context, let key else { return .YES }
+            let box = Unmanaged<ValueBox>.fromOpaque(context).takeUnretainedValue()
+            let name = String(cString: key)
+            box.values.append((box.lowercase ? name.lowercased() : name, value.map { String(cString: $0) } ?? ""))
+            return .YES
+        }, Unmanaged.passUnretained(box).toOpaque())
+        return box.values
+    }
+}
+
+private final class ValueBox {
+    let lowercase: Bool
+    var values: [(name: String, value: String)] = []
+    init(lowercase: Bool) { self.lowercase = lowercase }
+}
+
+/// Lives from the first callback of a request to MHD's completion notice.
+final class RequestState: @unchecked Sendable {
+    var body: [UInt8] = []
+    var tooLarge = false
+    private let started = RequestState.now()
+    private let deferred = Mutex<Response?>(nil)
+
+    func setDeferred(_ response: Response) { deferred.withLock { $0 = response } }
+    func takeDeferred() -> Response? { deferred.withLock { value in defer { value = nil }; return value } }
+
+    var elapsedMicroseconds: UInt64 { (Self.now() &- started) / 1000 }
+
+    private static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
+
+let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, upload, uploadSize, requestContext in
+    guard let context, let connection, let url, let method, let uploadSize, let requestContext else { return .NO }
+    let core = Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue()
+    return core.access(connection, url: String(cString: url), method: String(cString: method), upload: upload,
+                       uploadSize: uploadSize, context: requestContext)
+}
+
+let completedHandler: MHD_RequestCompletedCallback = { _, _, requestContext, _ in
+    guard let requestContext, let state = requestContext.pointee else { return }
+    Unmanaged<RequestState>.fromOpaque(state).release()
+    requestContext.pointee = nil
+}

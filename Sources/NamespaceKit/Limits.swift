@@ -1,0 +1,44 @@
+/// The kernel's `max_*_namespaces` sysctls next to how many namespaces of each type live now.
+public struct NamespaceLimit: Sendable, Equatable {
+    public var type: NamespaceType
+    public var max: Int
+    public var used: Int
+    public var available: Int { Swift.max(0, max - used) }
+    public var sysctl: String { type.sysctlPath }
+}
+
+public struct Limits: Sendable {
+    private let inventory: Inventory
+
+    public init(inventory: Inventory) {
+        self.inventory = inventory
+    }
+
+    /// All eight types; `used` leaves out the host's initial namespace of each type.
+    public func current() throws(SystemError) -> [NamespaceLimit] {
+        let live = inventory.countByType()
+        let initial = HostNamespaces.initial()
+        return try NamespaceType.allCases.map { type throws(SystemError) in
+            var inodes = live[type] ?? []
+            if let host = initial[type] { inodes.remove(host) }
+            return NamespaceLimit(type: type, max: try Self.readMax(type), used: inodes.count)
+        }
+    }
+
+    static func readMax(_ type: NamespaceType) throws(SystemError) -> Int {
+        guard let bytes = ProcFS.read(type.sysctlPath, limit: 64) else {
+            throw SystemError("open", type.sysctlPath)
+        }
+        let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
+        guard let value = Int(text) else {
+            throw SystemError("read", type.sysctlPath, errno: .invalidArgument)
+        }
+        return value
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        String(self.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

@@ -1,0 +1,49 @@
+/// One namespace as the inventory reports it; the process fields describe the lowest pid in it,
+/// as util-linux `lsns` does, and are nil when only an nsfs bind mount holds the namespace.
+public struct Namespace: Sendable, Equatable {
+    public var inode: UInt64
+    public var type: NamespaceType
+    public var nprocs: Int
+    public var pid: Int32?
+    public var ppid: Int32?
+    public var command: String?
+    public var uid: UInt32?
+    public var user: String?
+    public var path: String
+    public var parent: UInt64?
+    public var owner: UInt64?
+    public var sandbox: String?
+}
+
+/// A process inside a namespace, for the detail view.
+public struct NamespaceProcess: Sendable, Equatable, Encodable {
+    public var pid: Int32
+    public var ppid: Int32
+    public var command: String
+    public var uid: UInt32
+}
+
+public struct NamespaceDetail: Sendable, Equatable {
+    public var namespace: Namespace
+    public var processes: [NamespaceProcess]
+}
+
+/// What `GET /namespaces` may filter on; every set filter must hold.
+public struct InventoryQuery: Sendable, Equatable {
+    public var types: Set<NamespaceType>
+    /// Only the namespaces this process is in.
+    public var pid: Int32?
+    /// Only the namespaces in which a process owned by this uid runs.
+    public var uid: UInt32?
+
+    public init(types: Set<NamespaceType> = Set(NamespaceType.allCases), pid: Int32? = nil, uid: UInt32? = nil) {
+        self.types = types.isEmpty ? Set(NamespaceType.allCases) : types
+        self.pid = pid
+        self.uid = uid
+    }
+}
+
+public enum InventoryError: Error, Sendable, Equatable {
+    case noSuchNamespace(NamespaceType, UInt64)
+    case noSuchProcess(Int32)
+}

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Foundation
+import HTTPServer
+import Logging
+import NamespaceAPI
+import NamespaceKit
+
+@main
+struct Namespaced: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "namespaced",
+        abstract: "HTTP API to list Linux namespaces and run commands in new ones.")
+
+    @Option(help: "HOST:PORT, [IPv6]:PORT, or unix:PATH (the socket is made mode 0600).")
+    var listen: String = "127.0.0.1:8080"
+
+    @Option(help: "Directory for the registry snapshot and sandbox logs (default: /var/lib/namespaced as root, else $XDG_STATE_HOME/namespaced).")
+    var stateDir: String?
+
+    @Option(help: "File holding the bearer token every route but /healthz requires (or set NAMESPACED_TOKEN).")
+    var tokenFile: String?
+
+    @Option(help: "Most sandboxes the server keeps at once (0: no quota).")
+    var maxSandboxes: Int = 0
+
+    @Option(help: "HTTP worker threads (default: the number of cores).")
+    var threads: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard ListenAddress(listen) != nil else {
+            throw ValidationError("--listen must be HOST:PORT or unix:PATH, not '\(listen)'")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be from 1 to 256") }
+        guard maxSandboxes >= 0 else { throw ValidationError("--max-sandboxes must be 0 or more") }
+    }
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "namespaced")
+        let address = ListenAddress(listen)!
+        let token = try ServerSettings.token(file: tokenFile, environment: ProcessInfo.processInfo.environment)
+        if token == nil, !address.isLocalOnly {
+            throw ValidationError("refusing to listen on \(address) without a token: anyone who can reach it could run commands as root here. Pass --token-file or set NAMESPACED_TOKEN, or listen on loopback or a unix socket.")
+        }
+        let stateDirectory = try ServerSettings.prepareStateDirectory(stateDir)
+        ServerSettings.raiseFileLimit()
+        // Block the stop signals before any thread starts, so every thread inherits the mask and
+        // only the sigwait below receives them.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        let api = NamespaceAPI(token: token, openAPIDocument: OpenAPIDocument.load())
+        let configuration = HTTPServerConfiguration(
+            listen: address, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let server = try HTTPServer(configuration: configuration, handler: api, logger: logger)
+        let shown = server.port.map { port -> String in
+            if case .tcp(let host, _) = address { return ListenAddress.tcp(host: host, port: port).description }
+            return address.description
+        } ?? address.description
+        logger.notice("listening on \(shown), state directory \(stateDirectory), auth \(token == nil ? "off" : "on")")
+
+        var received: Int32 = 0
+        sigwait(&stopSignals, &received)
+        logger.notice("signal \(received): finishing in-flight requests and stopping")
+        server.stop()
+        logger.notice("stopped")
+    }
+}
