@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "NamespaceKitTests", dependencies: ["NamespaceKit"], swiftSettings: strict),
         .testTarget(
             name: "NamespaceAPITests",
-            dependencies: ["NamespaceAPI", "HTTPServer", "NamespaceKit", "namespaced"],
+            dependencies: ["NamespaceAPI", "HTTPServer", "NamespaceKit"],
             swiftSettings: strict
         ),
     ]

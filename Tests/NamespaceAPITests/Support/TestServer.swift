@@ -1,0 +1,60 @@
+import Foundation
+import HTTPServer
+import Logging
+import NamespaceAPI
+import NamespaceKit
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real libmicrohttpd server on an ephemeral loopback port, in this process.
+final class TestServer: Sendable {
+    let server: HTTPServer
+    let base: String
+
+    init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024) throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let api = NamespaceAPI(token: token, openAPIDocument: "openapi: 3.1.0\n")
+        server = try HTTPServer(
+            configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threads: threads,
+                                                   perAddressLimit: perAddressLimit),
+            handler: api, logger: logger)
+        base = "http://127.0.0.1:\(server.port!)"
+    }
+
+    deinit { server.stop() }
+
+    func get(_ path: String, headers: [String: String] = [:]) async throws -> HTTPResult {
+        try await send("GET", path, headers: headers)
+    }
+
+    func send(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil) async throws -> HTTPResult {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = method
+        request.httpBody = body
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await Self.session.data(for: request)
+        return HTTPResult(response: response as! HTTPURLResponse, data: data)
+    }
+
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.httpMaximumConnectionsPerHost = 600
+        configuration.timeoutIntervalForRequest = 60
+        return URLSession(configuration: configuration)
+    }()
+}
+
+struct HTTPResult: Sendable {
+    let response: HTTPURLResponse
+    let data: Data
+
+    var status: Int { response.statusCode }
+    func header(_ name: String) -> String? { response.value(forHTTPHeaderField: name) }
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:] }
+    var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+    var text: String { String(decoding: data, as: UTF8.self) }
+}
