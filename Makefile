@@ -20,7 +20,7 @@ deps:
 # The tests compare against lsns, make namespaces with unshare and ip netns, and talk through curl.
 test-deps: deps
 	@missing=""; \
-	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl; do \
+	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc; do \
 		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -43,6 +43,7 @@ test: test-deps validate-spec test-swift
 test-swift:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	sh Tests/CShim/run.sh
 
 validate-spec: test-deps
 	$(VENV)/bin/openapi-spec-validator api/openapi.yaml

@@ -2,6 +2,10 @@
 #define NSD_NSFS_H
 #include <stdint.h>
 
+#if !defined(__clang__)
+#define _Nonnull
+#endif
+
 /// Inode of the namespace that owns the namespace open on `fd` (NS_GET_USERNS).
 /// Returns 0, or -1 with errno set (EPERM when the owner lies outside the caller's view).
 int nsd_ns_owner_inode(int fd, uint64_t *_Nonnull inode);

@@ -1,0 +1,115 @@
+/* childutil.c — small helpers for the child side: fd hygiene, stdio,
+ * signal reset, error reports, number formatting. All async-signal-safe. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nsd_internal.h"
+
+void nsd_report(int fd, int step)
+{
+    struct nsd_report r = { .step = step, .err = errno };
+    ssize_t n;
+    if (fd < 0)
+        return;
+    /* 8 bytes < PIPE_BUF: one atomic write; the parent treats a short
+     * read as a generic failure anyway. */
+    do {
+        n = write(fd, &r, sizeof r);
+    } while (n < 0 && errno == EINTR);
+}
+
+void nsd_close_all_except(const int *keep, int n)
+{
+    int sorted[16];
+    int m = 0;
+    unsigned int lo = 3;
+
+    /* Insertion sort of the (few) fds to keep, ignoring those below 3. */
+    for (int i = 0; i < n && m < 16; i++) {
+        int v = keep[i], j = m;
+        if (v < 3)
+            continue;
+        while (j > 0 && sorted[j - 1] > v) {
+            sorted[j] = sorted[j - 1];
+            j--;
+        }
+        sorted[j] = v;
+        m++;
+    }
+    for (int i = 0; i < m; i++) {
+        unsigned int k = (unsigned int)sorted[i];
+        if (k < lo)
+            continue;          /* duplicate */
+        if (k > lo)
+            close_range(lo, k - 1, 0);
+        lo = k + 1;
+    }
+    close_range(lo, ~0U, 0);
+}
+
+int nsd_setup_stdio(int in, int out, int err)
+{
+    /* Copy the three above 2 first: dup2(out, 1) would clobber `err` when
+     * the caller passed err == 1, and so on. The copies are CLOEXEC. */
+    int src[3] = { in, out, err };
+    int tmp[3];
+    for (int i = 0; i < 3; i++) {
+        tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3);
+        if (tmp[i] < 0)
+            return -1;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (dup2(tmp[i], i) < 0)
+            return -1;
+        close(tmp[i]);
+    }
+    return 0;
+}
+
+void nsd_default_dispositions(void)
+{
+    /* CLONE_CLEAR_SIGHAND resets handlers but keeps SIG_IGN (the server
+     * may ignore SIGPIPE or SIGCHLD); a command must start with defaults,
+     * and the init needs SIGCHLD at SIG_DFL or its children are auto-reaped. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        (void)sigaction(sig, &sa, 0);   /* glibc-internal signals: EINVAL, fine */
+    }
+}
+
+void nsd_reset_signals(void)
+{
+    sigset_t none;
+    nsd_default_dispositions();
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, 0);
+}
+
+int nsd_fmt_u64(char *buf, uint64_t v)
+{
+    char tmp[24];
+    int n = 0, i = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        buf[i++] = tmp[--n];
+    return i;
+}
+
+size_t nsd_strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n] != 0)
+        n++;
+    return n;
+}

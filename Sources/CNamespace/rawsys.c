@@ -1,0 +1,89 @@
+/* rawsys.c — raw syscall wrappers that are safe in a child of a
+ * multi-threaded process. glibc's setresuid/setgroups broadcast the change
+ * to every thread of the (copied) thread list and may hang in such a child,
+ * and its fork() takes malloc locks another thread may have held at clone
+ * time; these go straight to the kernel instead. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "nsd_internal.h"
+
+/* Our own copies of the uapi structs: <linux/sched.h> and <linux/mount.h>
+ * clash with glibc's <sched.h>/<sys/mount.h> on this glibc. */
+struct nsd_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+    uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+struct nsd_mount_attr {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define NSD_MOUNT_ATTR_RDONLY 0x00000001ULL
+
+pid_t nsd_raw_clone(uint64_t flags)
+{
+    struct nsd_clone_args a;
+    memset(&a, 0, sizeof a);
+    a.flags = flags;
+    /* clone3 rejects an exit_signal with CLONE_PARENT: the child then
+     * inherits ours (SIGCHLD, as every clone here uses). */
+    a.exit_signal = (flags & 0x00008000ULL /* CLONE_PARENT */) ? 0 : SIGCHLD;
+    return (pid_t)syscall(SYS_clone3, &a, sizeof a);
+}
+
+pid_t nsd_raw_fork(void)
+{
+    return nsd_raw_clone(0);
+}
+
+int nsd_raw_setresuid(uid_t uid)
+{
+    return (int)syscall(SYS_setresuid, uid, uid, uid);
+}
+
+int nsd_raw_setresgid(gid_t gid)
+{
+    return (int)syscall(SYS_setresgid, gid, gid, gid);
+}
+
+int nsd_raw_setgroups_none(void)
+{
+    return (int)syscall(SYS_setgroups, 0, (void *)0);
+}
+
+int nsd_raw_pivot_root(const char *new_root, const char *put_old)
+{
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+/* mount_setattr changes only the read-only bit, so flags the kernel locked
+ * on mounts copied into a user namespace (nosuid, nodev...) stay as they are;
+ * a MS_REMOUNT|MS_BIND would have to repeat them or fail with EPERM. */
+int nsd_raw_mount_readonly(const char *path)
+{
+    struct nsd_mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = NSD_MOUNT_ATTR_RDONLY;
+    return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, 0, &attr, sizeof attr);
+}
+
+int nsd_raw_setns(int fd, int nstype)
+{
+    return (int)syscall(SYS_setns, fd, nstype);
+}
+
+/* Parent side (spawn.c, exec_in.c): clone3 returning a pidfd. */
+pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd)
+{
+    struct nsd_clone_args a;
+    memset(&a, 0, sizeof a);
+    a.flags = flags;
+    a.pidfd = (uint64_t)(uintptr_t)pidfd;
+    a.exit_signal = SIGCHLD;
+    return (pid_t)syscall(SYS_clone3, &a, sizeof a);
+}

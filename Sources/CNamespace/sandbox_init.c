@@ -1,0 +1,139 @@
+/* sandbox_init.c — what the clone3 child runs: set the sandbox up, fork the
+ * command, then stay as the sandbox's init (pid 1 with CLONE_NEWPID).
+ *
+ * We are a child of a multi-threaded process: only async-signal-safe calls
+ * and raw syscalls from here on (see nsd_internal.h). Every failure is
+ * reported as (step, errno) on the CLOEXEC error pipe, then _exit.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "nsd_internal.h"
+
+static __attribute__((noreturn)) void die(const struct nsd_init_ctx *ctx, int step)
+{
+    nsd_report(ctx->err_w, step);
+    _exit(127);
+}
+
+/* Runs in the command process: forked by the init, replaced by execve. */
+static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ctx)
+{
+    const struct nsd_spawn_config *cfg = ctx->cfg;
+
+    if (nsd_setup_stdio(ctx->devnull, cfg->stdout_fd, cfg->stderr_fd) < 0)
+        die(ctx, NSD_STEP_STDIO);
+    /* Mark everything but 0..2 close-on-exec: the error pipe must survive
+     * until execve (its EOF tells the parent the exec worked), the rest
+     * (exit record, server fds) must never reach the command. */
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        die(ctx, NSD_STEP_CLOSE_RANGE);
+    /* Without a user namespace the init stays host root for the setup; the
+     * command drops to the wanted ids here. (With one, the init already did.) */
+    if (!(cfg->ns_flags & NSD_CLONE_NEWUSER)) {
+        if (nsd_raw_setresgid(cfg->gid) < 0)
+            die(ctx, NSD_STEP_SETRESGID);
+        if (nsd_raw_setresuid(cfg->uid) < 0)
+            die(ctx, NSD_STEP_SETRESUID);
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        die(ctx, NSD_STEP_NO_NEW_PRIVS);
+    nsd_reset_signals();
+    execve(cfg->path, cfg->argv, cfg->envp);
+    die(ctx, NSD_STEP_EXEC);
+}
+
+/* Identity inside a user namespace, right after the parent wrote the maps.
+ * Moving from the (unmapped) host root to mapped ids keeps our capabilities
+ * in the new namespace: the kernel only drops them when leaving *its* root. */
+static void become_inside_user(const struct nsd_init_ctx *ctx)
+{
+    const struct nsd_spawn_config *cfg = ctx->cfg;
+
+    if (!(cfg->ns_flags & NSD_CLONE_NEWUSER))
+        return;
+    if (nsd_raw_setresgid(cfg->gid) < 0)
+        die(ctx, NSD_STEP_SETRESGID);
+    if (nsd_raw_setresuid(cfg->uid) < 0)
+        die(ctx, NSD_STEP_SETRESUID);
+    /* The id change made us non-dumpable, which hands /proc/self's files to
+     * the host's root: we could not write timens_offsets any more.
+     * Dumpable is cleared again before the command is forked. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+        die(ctx, NSD_STEP_DUMPABLE);
+}
+
+void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
+{
+    const struct nsd_spawn_config *cfg = ctx->cfg;
+    int keep[6] = { ctx->sync_r, ctx->err_w, ctx->devnull,
+                    cfg->stdout_fd, cfg->stderr_fd, cfg->exit_record_fd };
+    sigset_t fwd;
+    char go;
+    ssize_t n;
+    int step;
+    pid_t cmd;
+
+    /* 1. Drop every server fd (listening sockets, other sandboxes' pipes)
+     *    at once: the init lives as long as the sandbox. */
+    nsd_close_all_except(keep, 6);
+    (void)prctl(PR_SET_NAME, "nsd-init", 0, 0, 0);
+
+    /* 2. Signals to forward stay blocked from now on: one sent during setup
+     *    is queued and forwarded once the command runs. */
+    nsd_default_dispositions();
+    nsd_forward_sigset(&fwd);
+    sigprocmask(SIG_SETMASK, &fwd, 0);
+
+    /* 3. Wait until the parent wrote our uid/gid maps (EOF: it gave up). */
+    do {
+        n = read(ctx->sync_r, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(127);
+    close(ctx->sync_r);
+
+    /* 4. Supplementary groups: drop the server's (allowed unless "deny"). */
+    if (!cfg->setgroups_deny && nsd_raw_setgroups_none() < 0)
+        die(ctx, NSD_STEP_SETGROUPS);
+    become_inside_user(ctx);
+
+    /* 5. Namespaces, in dependency order. */
+    if (nsd_setup_timens(ctx, &step) < 0 ||
+        nsd_setup_mounts(ctx, &step) < 0 ||
+        nsd_setup_uts_net(ctx, &step) < 0)
+        die(ctx, step);
+    if (chdir(ctx->cwd) < 0)
+        die(ctx, NSD_STEP_CHDIR);
+
+    /* 6. Init duties. Without a pid namespace we are not pid 1, so ask to
+     *    inherit orphans anyway. Non-dumpable: nobody in the sandbox may
+     *    ptrace or read the memory of the process that holds the record fd. */
+    if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        die(ctx, NSD_STEP_SUBREAPER);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        die(ctx, NSD_STEP_DUMPABLE);
+
+    cmd = nsd_raw_fork();
+    if (cmd < 0)
+        die(ctx, NSD_STEP_FORK);
+    if (cmd == 0)
+        exec_command(ctx);
+
+    /* 7. Keep only the exit record; stdio to /dev/null so the init holds
+     *    no pipe or log file of the caller open (its 0..2 were the server's). */
+    {
+        int rec = cfg->exit_record_fd;
+        if (rec >= 0 && rec < 3)
+            rec = fcntl(rec, F_DUPFD_CLOEXEC, 3);   /* keep it off 0..2 */
+        dup2(ctx->devnull, 0);
+        dup2(ctx->devnull, 1);
+        dup2(ctx->devnull, 2);
+        nsd_close_all_except(&rec, 1);
+        nsd_supervise(cmd, rec);
+    }
+}
