@@ -7,10 +7,12 @@ public struct NamespaceAPI: HTTPHandler {
     private let auth: BearerAuth?
 
     /// - Parameter token: when set, every route but `GET /healthz` needs it as a bearer token.
-    public init(token: String?, openAPIDocument: String?, inventory: Inventory = Inventory()) {
+    public init(token: String?, openAPIDocument: String?, sandboxes: SandboxManager) {
         var router = Router()
+        let inventory = sandboxes.inventory
         ServiceRoutes(openAPIDocument: openAPIDocument).register(in: &router)
         NamespaceRoutes(inventory: inventory, limits: Limits(inventory: inventory)).register(in: &router)
+        SandboxRoutes(manager: sandboxes).register(in: &router)
         self.router = router
         self.auth = token.map(BearerAuth.init(token:))
     }

@@ -16,3 +16,37 @@ extension Problem {
         self = .internalError(error.description)
     }
 }
+
+extension Problem {
+    init(_ error: SpecError) {
+        self = .badRequest(error.description)
+    }
+
+    init(_ error: SandboxError) {
+        switch error {
+        case .notFound(let reference):
+            self = .notFound("no sandbox with id or name '\(reference)'")
+        case .nameTaken(let name):
+            self = Problem(slug: "conflict", title: "Conflict", status: 409, detail: "the name '\(name)' is already taken")
+        case .notRunning(let reference):
+            self = Problem(slug: "conflict", title: "Conflict", status: 409, detail: "sandbox '\(reference)' is not running")
+        case .namespaceLimit(let type, let max, let used):
+            self = Problem(
+                slug: "namespace-limit", title: "Namespace limit reached", status: 429,
+                detail: "creating a \(type.rawValue) namespace would exceed \(type.sysctlPath) (max \(max), used \(used))",
+                extensions: [("namespaceType", .string(type.rawValue)), ("max", .int(max)), ("used", .int(used)),
+                             ("sysctl", .string(type.sysctlPath))])
+        case .quota(let max, let used):
+            self = Problem(slug: "sandbox-quota", title: "Sandbox quota reached", status: 429,
+                           detail: "the server runs at most \(max) sandboxes (--max-sandboxes); \(used) are running",
+                           extensions: [("max", .int(max)), ("used", .int(used))])
+        case .spawnFailed(let step, let errno):
+            self = Problem(slug: "spawn-failed", title: "Sandbox could not start", status: 422,
+                           detail: "\(step): \(errno) (errno \(errno.rawValue))",
+                           extensions: [("step", .string(step)), ("errno", .int(Int(errno.rawValue)))])
+        case .storage(let error):
+            self = Problem(slug: "storage-unavailable", title: "State directory unavailable", status: 503,
+                           detail: error.description)
+        }
+    }
+}

@@ -16,13 +16,21 @@ public struct Limits: Sendable {
 
     /// All eight types; `used` leaves out the host's initial namespace of each type.
     public func current() throws(SystemError) -> [NamespaceLimit] {
-        let live = inventory.countByType()
-        let initial = HostNamespaces.initial()
+        let used = Self.used(inventory.countByType())
         return try NamespaceType.allCases.map { type throws(SystemError) in
+            NamespaceLimit(type: type, max: try Self.readMax(type), used: used[type] ?? 0)
+        }
+    }
+
+    static func used(_ live: [NamespaceType: Set<UInt64>]) -> [NamespaceType: Int] {
+        let initial = HostNamespaces.initial()
+        var result: [NamespaceType: Int] = [:]
+        for type in NamespaceType.allCases {
             var inodes = live[type] ?? []
             if let host = initial[type] { inodes.remove(host) }
-            return NamespaceLimit(type: type, max: try Self.readMax(type), used: inodes.count)
+            result[type] = inodes.count
         }
+        return result
     }
 
     static func readMax(_ type: NamespaceType) throws(SystemError) -> Int {

@@ -31,8 +31,13 @@ enum ProcFS {
 
     /// Inode of `/proc/PID/ns/TYPE`, or nil when the process is gone or not ours to look at.
     static func namespaceInode(pid: Int32, type: NamespaceType) -> UInt64? {
+        namespaceInode(pid: pid, link: type.rawValue)
+    }
+
+    /// `link` is a name in /proc/PID/ns, such as `time_for_children`.
+    static func namespaceInode(pid: Int32, link: String) -> UInt64? {
         var st = Glibc.stat()
-        guard fstatat(AT_FDCWD, "/proc/\(pid)/ns/\(type.rawValue)", &st, 0) == 0 else { return nil }
+        guard fstatat(AT_FDCWD, "/proc/\(pid)/ns/\(link)", &st, 0) == 0 else { return nil }
         return UInt64(st.st_ino)
     }
 

@@ -67,7 +67,8 @@ struct Namespaced: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        let api = NamespaceAPI(token: token, openAPIDocument: OpenAPIDocument.load())
+        let sandboxes = SandboxManager(stateDirectory: stateDirectory, quota: maxSandboxes)
+        let api = NamespaceAPI(token: token, openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes)
         let configuration = HTTPServerConfiguration(
             listen: address, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let server = try HTTPServer(configuration: configuration, handler: api, logger: logger)

@@ -12,10 +12,15 @@ final class TestServer: Sendable {
     let server: HTTPServer
     let base: String
 
-    init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024) throws {
+    let stateDirectory: String
+    let sandboxes: SandboxManager
+
+    init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024, quota: Int = 0) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let api = NamespaceAPI(token: token, openAPIDocument: "openapi: 3.1.0\n")
+        stateDirectory = NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
+        sandboxes = SandboxManager(stateDirectory: stateDirectory, quota: quota)
+        let api = NamespaceAPI(token: token, openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes)
         server = try HTTPServer(
             configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threads: threads,
                                                    perAddressLimit: perAddressLimit),

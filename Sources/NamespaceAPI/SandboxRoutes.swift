@@ -1,0 +1,169 @@
+import Foundation
+import HTTPServer
+import NamespaceKit
+
+/// `/sandboxes` and the actions on one sandbox.
+struct SandboxRoutes {
+    let manager: SandboxManager
+
+    struct SignalBody: Decodable {
+        var signal: Int32
+
+        init(from decoder: Decoder) throws {
+            try rejectUnknownMembers(decoder, allowed: ["signal"])
+            let c = try decoder.container(keyedBy: AnyCodingKey.self)
+            let key = AnyCodingKey("signal")
+            if let number = try? c.decode(Int.self, forKey: key) {
+                guard SignalName.isValid(number) else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: [key], debugDescription: "\(number) is not a signal number"))
+                }
+                signal = Int32(number)
+            } else {
+                let name = try c.decode(String.self, forKey: key)
+                guard let number = SignalName.number(of: name) else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: [key], debugDescription: "'\(name)' is not a signal name"))
+                }
+                signal = number
+            }
+        }
+    }
+
+    struct ExecBody: Decodable {
+        var command: [String]
+        var env: [String: String]?
+        var cwd: String?
+        var timeout: Double?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case command, env, cwd, timeout }
+
+        init(from decoder: Decoder) throws {
+            try rejectUnknownMembers(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            command = try c.decode([String].self, forKey: .command)
+            env = try c.decodeIfPresent([String: String].self, forKey: .env)
+            cwd = try c.decodeIfPresent(String.self, forKey: .cwd)
+            timeout = try c.decodeIfPresent(Double.self, forKey: .timeout)
+        }
+    }
+
+    func register(in router: inout Router) {
+        let manager = self.manager
+        router.add("POST", "/sandboxes") { request throws(Problem) in
+            try QueryParameters(request: request).allowOnly([])
+            let spec = try JSONBody.decode(SandboxSpecRequest.self, from: request)
+            let resolved: SandboxSpec
+            do throws(SpecError) { resolved = try spec.resolve() } catch { throw Problem(error) }
+            let sandbox: Sandbox
+            do throws(SandboxError) { sandbox = try manager.create(resolved) } catch { throw Problem(error) }
+            return .now(Response.json(try JSON.encode(sandbox), status: 201).adding("Location", "/sandboxes/\(sandbox.id)"))
+        }
+        router.add("GET", "/sandboxes") { request throws(Problem) in
+            let query = QueryParameters(request: request)
+            try query.allowOnly(["state", "label"])
+            var state: Sandbox.State?
+            if let text = request.queryValues("state").first {
+                guard let parsed = Sandbox.State(rawValue: text) else {
+                    throw .badRequest("state: '\(text)' must be running or exited")
+                }
+                state = parsed
+            }
+            var labels: [String: String] = [:]
+            for text in request.queryValues("label") {
+                guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                    throw .badRequest("label: '\(text)' must be key=value")
+                }
+                labels[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            return try JSON.response(Items(items: manager.list(state: state, labels: labels)))
+        }
+        router.add("GET", "/sandboxes/{ref}") { request throws(Problem) in
+            try QueryParameters(request: request).allowOnly([])
+            return try JSON.response(try Self.existing(manager, request.parameters["ref"]!))
+        }
+        router.add("DELETE", "/sandboxes/{ref}") { request throws(Problem) in
+            try QueryParameters(request: request).allowOnly([])
+            let reference = request.parameters["ref"]!
+            _ = try Self.existing(manager, reference)
+            return .later { complete in
+                do throws(SandboxError) {
+                    try manager.delete(reference) { complete(.empty()) }
+                } catch {
+                    complete(Problem(error).response)
+                }
+            }
+        }
+        router.add("POST", "/sandboxes/{ref}/wait") { request throws(Problem) in
+            let query = QueryParameters(request: request)
+            try query.allowOnly(["timeout"])
+            let timeout = try query.integer("timeout", Int.self) ?? 30
+            guard timeout <= 300 else { throw .badRequest("timeout: at most 300 seconds") }
+            let reference = request.parameters["ref"]!
+            _ = try Self.existing(manager, reference)
+            return .later { complete in
+                do throws(SandboxError) {
+                    try manager.wait(reference, timeout: Double(timeout)) { sandbox in
+                        complete((try? JSON.encode(sandbox)).map { Response.json($0) } ?? Problem.internalError("encoding").response)
+                    }
+                } catch {
+                    complete(Problem(error).response)
+                }
+            }
+        }
+        router.add("POST", "/sandboxes/{ref}/signal") { request throws(Problem) in
+            try QueryParameters(request: request).allowOnly([])
+            let body = try JSONBody.decode(SignalBody.self, from: request)
+            do throws(SandboxError) { try manager.signal(request.parameters["ref"]!, body.signal) } catch { throw Problem(error) }
+            return .now(.empty())
+        }
+        router.add("POST", "/sandboxes/{ref}/exec") { request throws(Problem) in
+            try QueryParameters(request: request).allowOnly([])
+            let body = try JSONBody.decode(ExecBody.self, from: request)
+            let exec = try Self.validate(body)
+            let reference = request.parameters["ref"]!
+            let sandbox = try Self.existing(manager, reference)
+            guard sandbox.state == .running else { throw Problem(SandboxError.notRunning(sandbox.id)) }
+            return .later { complete in
+                DispatchQueue.global().async {
+                    do throws(SandboxError) {
+                        let result = try manager.exec(reference, exec)
+                        complete((try? JSON.encode(result)).map { Response.json($0) } ?? Problem.internalError("encoding").response)
+                    } catch {
+                        complete(Problem(error).response)
+                    }
+                }
+            }
+        }
+        router.add("GET", "/sandboxes/{ref}/logs") { request throws(Problem) in
+            try QueryParameters(request: request).allowOnly(["stream"])
+            let text = request.queryValues("stream").first ?? "stdout"
+            guard let stream = LogStream(rawValue: text) else { throw .badRequest("stream: '\(text)' must be stdout or stderr") }
+            let bytes: [UInt8]
+            do throws(SandboxError) { bytes = try manager.logs(request.parameters["ref"]!, stream: stream) } catch { throw Problem(error) }
+            return .now(Response(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: bytes))
+        }
+    }
+
+    static func existing(_ manager: SandboxManager, _ reference: String) throws(Problem) -> Sandbox {
+        do throws(SandboxError) { return try manager.get(reference) } catch { throw Problem(error) }
+    }
+
+    /// The exec body's bounds, the same as a spec's command, env and cwd.
+    static func validate(_ body: ExecBody) throws(Problem) -> ExecRequest {
+        var spec = SandboxSpecRequest.empty
+        spec.command = body.command
+        spec.env = body.env
+        spec.cwd = body.cwd
+        do throws(SpecError) { _ = try spec.resolve() } catch { throw Problem(error) }
+        let timeout = body.timeout ?? 10
+        guard timeout > 0, timeout <= 300 else { throw .badRequest("timeout: must be more than 0 and at most 300 seconds") }
+        return ExecRequest(command: body.command, env: body.env, cwd: body.cwd, timeout: timeout)
+    }
+}
+
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

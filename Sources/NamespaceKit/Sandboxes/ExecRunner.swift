@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNamespace
+import Foundation
+import SystemPackage
+
+/// A command to run inside a running sandbox.
+public struct ExecRequest: Sendable {
+    public var command: [String]
+    public var env: [String: String]?
+    public var cwd: String?
+    public var timeout: Double
+
+    public init(command: [String], env: [String: String]?, cwd: String?, timeout: Double) {
+        self.command = command
+        self.env = env
+        self.cwd = cwd
+        self.timeout = timeout
+    }
+}
+
+public struct ExecResult: Sendable, Encodable {
+    public var exitCode: Int32?
+    public var signal: String?
+    public var stdout: String
+    public var stderr: String
+    public var truncated: Bool
+
+    enum CodingKeys: String, CodingKey { case exitCode, signal, stdout, stderr, truncated }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(signal, forKey: .signal)
+        try c.encode(stdout, forKey: .stdout)
+        try c.encode(stderr, forKey: .stderr)
+        try c.encode(truncated, forKey: .truncated)
+    }
+}
+
+extension SandboxManager {
+    public static let execOutputCap = 1 << 20
+
+    /// Joins every namespace of the sandbox (and its root), runs the command, collects its output
+    /// up to the cap, and kills it when the timeout passes. Blocks: call it off the HTTP threads.
+    public func exec(_ reference: String, _ request: ExecRequest) throws(SandboxError) -> ExecResult {
+        // The pidfd is duplicated under the registry lock so the reaper closing the original
+        // cannot hand its number to another file mid-exec.
+        let (pidfd, sandbox) = try registry.withPidfd(reference) { fd, sandbox in (fcntl(fd, F_DUPFD_CLOEXEC, 3), sandbox) }
+        guard pidfd >= 0 else { throw .spawnFailed(step: "dup pidfd", errno: .init(rawValue: Glibc.errno)) }
+        defer { close(pidfd) }
+        let env = request.env ?? sandbox.spec.env
+        let path = try Spawner.resolve(request.command[0], path: env["PATH"] ?? SandboxSpec.defaultPath,
+                                       root: "/proc/\(sandbox.pid)/root")
+        var out: [Int32] = [-1, -1]
+        var err: [Int32] = [-1, -1]
+        guard nsd_pipe_cloexec(&out) == 0 else { throw .spawnFailed(step: "pipe2", errno: .init(rawValue: Glibc.errno)) }
+        guard nsd_pipe_cloexec(&err) == 0 else {
+            close(out[0]); close(out[1])
+            throw .spawnFailed(step: "pipe2", errno: .init(rawValue: Glibc.errno))
+        }
+        defer { close(out[0]); close(err[0]) }
+        let strings = CStrings()
+        var config = nsd_exec_config()
+        config.pidfd = pidfd
+        config.pid = sandbox.pid
+        config.ns_flags = Spawner.flags(sandbox.spec.namespaces)
+        config.path = strings.string(path)
+        config.argv = strings.array(request.command)
+        config.envp = strings.array(Spawner.environment(env))
+        config.cwd = strings.string(request.cwd ?? sandbox.spec.cwd)
+        config.uid = sandbox.spec.user.uid
+        config.gid = sandbox.spec.user.gid
+        config.stdout_fd = out[1]
+        config.stderr_fd = err[1]
+        var result = nsd_exec_result()
+        let rc = withExtendedLifetime(strings) { nsd_exec_in(&config, &result) }
+        close(out[1])
+        close(err[1])
+        guard rc == 0 else {
+            throw .spawnFailed(step: result.step.map { String(cString: $0) } ?? "exec", errno: Errno(rawValue: result.err))
+        }
+        defer { close(result.pidfd) }
+        let collected = OutputCollector.collect(stdout: out[0], stderr: err[0], process: result.pidfd,
+                                                cap: Self.execOutputCap, timeout: request.timeout)
+        var status = nsd_wait_status()
+        while nsd_pidfd_wait(result.pidfd, -1, &status) < 0 && Glibc.errno == EINTR {}
+        return ExecResult(exitCode: status.signal == 0 ? status.exit_code : nil,
+                          signal: status.signal == 0 ? nil : SignalName.name(of: status.signal),
+                          stdout: String(decoding: collected.stdout, as: UTF8.self),
+                          stderr: String(decoding: collected.stderr, as: UTF8.self),
+                          truncated: collected.truncated)
+    }
+}
+
+/// Reads two pipes until the process exits (then drains what is buffered), keeping at most
+/// `cap` bytes of each; kills the process when the deadline passes.
+enum OutputCollector {
+    struct Output {
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+        var truncated = false
+    }
+
+    static func collect(stdout: Int32, stderr: Int32, process: Int32, cap: Int, timeout: Double) -> Output {
+        var output = Output()
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
+        var open = [stdout: true, stderr: true]
+        var exited = false
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        func drain(_ fd: Int32, blocking: Bool) {
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && Glibc.errno == EINTR { continue }
+                if n <= 0 { if n == 0 { open[fd] = false }; return }
+                let chunk = buffer[0..<n]
+                if fd == stdout { append(chunk, to: &output.stdout) } else { append(chunk, to: &output.stderr) }
+                if !blocking { continue }
+                return
+            }
+        }
+        func append(_ chunk: ArraySlice<UInt8>, to target: inout [UInt8]) {
+            let room = max(0, cap - target.count)
+            if chunk.count > room { output.truncated = true }
+            target += chunk.prefix(room)
+        }
+        while open.values.contains(true) && !exited {
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now >= deadline {
+                nsd_pidfd_send_signal(process, SIGKILL)
+                break
+            }
+            var fds = [pollfd(fd: process, events: Int16(POLLIN), revents: 0)]
+            for (fd, isOpen) in open where isOpen { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let wait = Int32(min(1000, (deadline - now) / 1_000_000 + 1))
+            guard poll(&fds, nfds_t(fds.count), wait) > 0 else { continue }
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == process { exited = true } else { drain(entry.fd, blocking: true) }
+            }
+        }
+        // What the command wrote before it ended is still in the pipes; a background child that
+        // holds them open must not keep the request waiting, so read without blocking.
+        for (fd, isOpen) in open where isOpen {
+            let flags = fcntl(fd, F_GETFL)
+            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+            drain(fd, blocking: false)
+        }
+        return output
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// The line the sandbox's init writes when its command ends: `exit <code> <unix_ns>` or
+/// `signal <signum> <unix_ns>`. A record without its newline is torn and not trusted.
+struct ExitRecord: Sendable, Equatable {
+    var exitCode: Int32?
+    var signal: Int32?
+    var at: Date
+
+    static func parse(_ bytes: [UInt8]) -> ExitRecord? {
+        guard bytes.last == UInt8(ascii: "\n") else { return nil }
+        let fields = bytes.dropLast().split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
+        guard fields.count == 3, let value = Int32(fields[1]), let nanoseconds = UInt64(fields[2]) else { return nil }
+        let at = Date(timeIntervalSince1970: Double(nanoseconds) / 1e9)
+        switch fields[0] {
+        case "exit": return ExitRecord(exitCode: value, signal: nil, at: at)
+        case "signal": return ExitRecord(exitCode: nil, signal: value, at: at)
+        default: return nil
+        }
+    }
+
+    static func read(_ path: String) -> ExitRecord? {
+        ProcFS.read(path, limit: 256).flatMap(parse)
+    }
+}

@@ -1,0 +1,143 @@
+import Synchronization
+
+/// Every sandbox the server knows, in creation order, behind one lock. Values only: a later
+/// snapshot to disk serialises `sandboxes` as they are.
+public final class Registry: Sendable {
+    public typealias Waiter = @Sendable (Sandbox) -> Void
+
+    struct Entry {
+        var sandbox: Sandbox
+        /// Owned by the registry; -1 once the sandbox has been reaped.
+        var pidfd: Int32
+        var waiters: [UInt64: Waiter] = [:]
+    }
+
+    struct State {
+        var entries: [String: Entry] = [:]
+        var order: [String] = []
+        /// Names in use, including names reserved by creations still in flight.
+        var names: [String: String] = [:]
+        var inodeOwners: [UInt64: String] = [:]
+        var reservedSlots = 0
+        var nextWaiter: UInt64 = 0
+    }
+
+    let state = Mutex(State())
+
+    public init() {}
+
+    /// All sandboxes in creation order.
+    public var sandboxes: [Sandbox] {
+        state.withLock { s in s.order.compactMap { s.entries[$0]?.sandbox } }
+    }
+
+    /// By id, or else by name.
+    public func find(_ reference: String) -> Sandbox? {
+        state.withLock { s in Self.lookup(s, reference).flatMap { s.entries[$0]?.sandbox } }
+    }
+
+    static func lookup(_ s: State, _ reference: String) -> String? {
+        if s.entries[reference] != nil { return reference }
+        if let id = s.names[reference], s.entries[id] != nil { return id }
+        return nil
+    }
+
+    /// The sandbox whose creation made the namespace with this inode.
+    public func owner(ofNamespace inode: UInt64) -> String? {
+        state.withLock { $0.inodeOwners[inode] }
+    }
+
+    var runningCount: Int {
+        state.withLock { s in s.entries.values.filter { $0.sandbox.state == .running }.count + s.reservedSlots }
+    }
+
+    /// Holds a name and a quota slot while a sandbox is being created.
+    func reserve(id: String, name: String?, quota: Int) throws(SandboxError) {
+        try state.withLock { s throws(SandboxError) in
+            if let name, s.names[name] != nil { throw .nameTaken(name) }
+            if quota > 0 {
+                let used = s.entries.values.filter { $0.sandbox.state == .running }.count + s.reservedSlots
+                if used >= quota { throw .quota(max: quota, used: used) }
+            }
+            if let name { s.names[name] = id }
+            s.reservedSlots += 1
+        }
+    }
+
+    func release(id: String, name: String?) {
+        state.withLock { s in
+            if let name, s.names[name] == id { s.names[name] = nil }
+            s.reservedSlots -= 1
+        }
+    }
+
+    /// Turns a reservation into a registered sandbox.
+    func insert(_ sandbox: Sandbox, pidfd: Int32, created: [UInt64]) {
+        state.withLock { s in
+            s.reservedSlots -= 1
+            s.entries[sandbox.id] = Entry(sandbox: sandbox, pidfd: pidfd)
+            s.order.append(sandbox.id)
+            for inode in created { s.inodeOwners[inode] = sandbox.id }
+        }
+    }
+
+    /// Records the end of a sandbox and hands back the waiters to notify (outside the lock).
+    func markExited(id: String, update: (inout Sandbox) -> Void) -> (Sandbox, [Waiter])? {
+        let result: (Sandbox, [Waiter], Int32)? = state.withLock { s in
+            guard var entry = s.entries[id], entry.sandbox.state == .running else { return nil }
+            update(&entry.sandbox)
+            entry.sandbox.state = .exited
+            let waiters = Array(entry.waiters.values)
+            let fd = entry.pidfd
+            entry.waiters = [:]
+            entry.pidfd = -1
+            s.entries[id] = entry
+            return (entry.sandbox, waiters, fd)
+        }
+        guard let result else { return nil }
+        if result.2 >= 0 { close(result.2) }
+        return (result.0, result.1)
+    }
+
+    /// Runs `body` with the sandbox's pidfd while it is guaranteed open; nil when not running.
+    func withPidfd<T>(_ reference: String, _ body: (Int32, Sandbox) -> T) throws(SandboxError) -> T {
+        try state.withLock { s throws(SandboxError) in
+            guard let id = Self.lookup(s, reference), let entry = s.entries[id] else { throw .notFound(reference) }
+            guard entry.sandbox.state == .running, entry.pidfd >= 0 else { throw .notRunning(entry.sandbox.id) }
+            return body(entry.pidfd, entry.sandbox)
+        }
+    }
+
+    /// Calls `waiter` once the sandbox has exited; returns nil and registers it while it runs,
+    /// or returns the sandbox at once when it has already exited.
+    func addWaiter(_ reference: String, _ waiter: @escaping Waiter) throws(SandboxError) -> (sandbox: Sandbox?, id: String, token: UInt64) {
+        try state.withLock { s throws(SandboxError) in
+            guard let id = Self.lookup(s, reference), var entry = s.entries[id] else { throw .notFound(reference) }
+            guard entry.sandbox.state == .running else { return (entry.sandbox, id, 0) }
+            s.nextWaiter += 1
+            entry.waiters[s.nextWaiter] = waiter
+            s.entries[id] = entry
+            return (nil, id, s.nextWaiter)
+        }
+    }
+
+    /// Takes a waiter back (its timeout fired); false when it was already called.
+    func removeWaiter(id: String, token: UInt64) -> Bool {
+        state.withLock { s in s.entries[id]?.waiters.removeValue(forKey: token) != nil }
+    }
+
+    func remove(id: String) -> Sandbox? {
+        state.withLock { s in
+            guard let entry = s.entries.removeValue(forKey: id) else { return nil }
+            s.order.removeAll { $0 == id }
+            if let name = entry.sandbox.name, s.names[name] == id { s.names[name] = nil }
+            s.inodeOwners = s.inodeOwners.filter { $0.value != id }
+            if entry.pidfd >= 0 { close(entry.pidfd) }
+            return entry.sandbox
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

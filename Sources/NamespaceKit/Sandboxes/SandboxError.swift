@@ -1,0 +1,12 @@
+import SystemPackage
+
+/// Why a sandbox operation was refused or failed; the API maps each case to one problem type.
+public enum SandboxError: Error, Sendable {
+    case notFound(String)
+    case nameTaken(String)
+    case notRunning(String)
+    case namespaceLimit(type: NamespaceType, max: Int, used: Int)
+    case quota(max: Int, used: Int)
+    case spawnFailed(step: String, errno: Errno)
+    case storage(SystemError)
+}

@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNamespace
+import Foundation
+import Synchronization
+
+/// Creates, supervises and removes sandboxes. Knows nothing of HTTP: every answer is a value
+/// or a `SandboxError`.
+public final class SandboxManager: Sendable {
+    public let registry: Registry
+    let state: StateDirectory
+    let quota: Int
+    let admission: Admission
+    private let reaper = Mutex<Reaper?>(nil)
+
+    /// - Parameter quota: most running sandboxes at once; 0 for no quota.
+    public init(stateDirectory: String, quota: Int, registry: Registry = Registry()) {
+        self.registry = registry
+        self.state = StateDirectory(root: stateDirectory)
+        self.quota = quota
+        self.admission = Admission(inventory: Inventory())
+        let reaper = Reaper { [registry, state] id, status in
+            Self.recordExit(id: id, status: status, registry: registry, state: state)
+        }
+        self.reaper.withLock { $0 = reaper }
+    }
+
+    /// The inventory, with each namespace's creating sandbox filled in.
+    public var inventory: Inventory {
+        let registry = self.registry
+        return Inventory { registry.owner(ofNamespace: $0) }
+    }
+
+    // MARK: create
+
+    public func create(_ requested: SandboxSpec) throws(SandboxError) -> Sandbox {
+        let id = Self.newID()
+        var spec = requested
+        if spec.has(.uts), spec.hostname == nil {
+            let fromName = spec.name.flatMap { (try? SpecRule.hostname($0)) != nil ? $0 : nil }
+            spec.hostname = fromName ?? String(id.prefix(12))
+        }
+        try registry.reserve(id: id, name: spec.name, quota: quota)
+        do throws(SandboxError) {
+            try admission.check(spec.namespaces)
+            let files: StateDirectory.Files
+            do throws(SystemError) { files = try state.create(id) } catch { throw .storage(error) }
+            defer { files.close() }
+            let started: Spawner.Started
+            do throws(SandboxError) {
+                started = try Spawner.start(spec, hostname: spec.hostname, files: files)
+            } catch .spawnFailed(let step, let errno) where errno == .noSpace {
+                throw limitError(for: spec.namespaces, step: step)
+            }
+            let sandbox = Sandbox(
+                id: id, name: spec.name, state: .running, pid: started.pid,
+                startTime: ProcFS.processStat(pid: started.pid)?.startTime ?? 0, createdAt: Date(),
+                exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false,
+                namespaces: Self.namespaces(of: started.pid, timeForChildren: spec.has(.time)), spec: spec)
+            let created = spec.namespaces.compactMap { sandbox.namespaces[$0] ?? nil }
+            registry.insert(sandbox, pidfd: started.pidfd, created: created)
+            admission.created(spec.namespaces)
+            reaper.withLock { $0?.watch(pidfd: started.pidfd, id: id) }
+            return sandbox
+        } catch {
+            registry.release(id: id, name: spec.name)
+            state.remove(id)
+            throw error
+        }
+    }
+
+    /// The kernel said ENOSPC: name the requested type closest to its limit.
+    private func limitError(for types: [NamespaceType], step: String) -> SandboxError {
+        let used = admission.currentUse()
+        let limits = types.compactMap { type -> (NamespaceType, Int, Int)? in
+            guard let max = try? Limits.readMax(type) else { return nil }
+            return (type, max, used[type] ?? 0)
+        }
+        let tightest = limits.min { ($0.1 - $0.2) < ($1.1 - $1.2) } ?? (types.first ?? .user, 0, 0)
+        return .namespaceLimit(type: tightest.0, max: tightest.1, used: tightest.2)
+    }
+
+    static func namespaces(of pid: Int32, timeForChildren: Bool) -> [NamespaceType: UInt64?] {
+        var result: [NamespaceType: UInt64?] = [:]
+        for type in NamespaceType.allCases {
+            result[type] = .some(ProcFS.namespaceInode(pid: pid, type: type))
+        }
+        // The init stays in the host's time namespace; its children, the command included, do not.
+        if timeForChildren { result[.time] = .some(ProcFS.namespaceInode(pid: pid, link: "time_for_children")) }
+        return result
+    }
+
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    // MARK: read
+
+    public func list(state: Sandbox.State? = nil, labels: [String: String] = [:]) -> [Sandbox] {
+        registry.sandboxes.filter { sandbox in
+            (state == nil || sandbox.state == state) && labels.allSatisfy { sandbox.labels[$0.key] == $0.value }
+        }
+    }
+
+    public func get(_ reference: String) throws(SandboxError) -> Sandbox {
+        guard let sandbox = registry.find(reference) else { throw .notFound(reference) }
+        return sandbox
+    }
+
+    public func logs(_ reference: String, stream: LogStream) throws(SandboxError) -> [UInt8] {
+        let sandbox = try get(reference)
+        return state.readLog(sandbox.id, stream: stream) ?? []
+    }
+
+    // MARK: wait, signal, delete
+
+    /// Calls `completion` exactly once: when the sandbox exits, or with its current state after `timeout`.
+    public func wait(_ reference: String, timeout: Double, completion: @escaping @Sendable (Sandbox) -> Void) throws(SandboxError) {
+        let once = Once(completion)
+        let registration = try registry.addWaiter(reference) { once.call($0) }
+        if let done = registration.sandbox { return once.call(done) }
+        let registry = self.registry
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+            if registry.removeWaiter(id: registration.id, token: registration.token),
+               let current = registry.find(registration.id) {
+                once.call(current)
+            }
+        }
+    }
+
+    public func signal(_ reference: String, _ number: Int32) throws(SandboxError) {
+        let failed: Int32? = try registry.withPidfd(reference) { pidfd, _ in
+            nsd_pidfd_send_signal(pidfd, number) == 0 ? nil : Glibc.errno
+        }
+        // ESRCH: it exited between the check and the signal; it is not running any more.
+        if let failed, failed == ESRCH { throw .notRunning(reference) }
+        if let failed { throw .spawnFailed(step: "pidfd_send_signal", errno: .init(rawValue: failed)) }
+    }
+
+    /// Kills the whole sandbox if it runs, reaps it, then forgets it and removes its files.
+    public func delete(_ reference: String, completion: @escaping @Sendable () -> Void) throws(SandboxError) {
+        let sandbox = try get(reference)
+        if sandbox.state == .running {
+            _ = try? registry.withPidfd(sandbox.id) { pidfd, running in
+                // Without a pid namespace the init's death does not take the command with it.
+                if !running.spec.has(.pid) {
+                    for child in ProcessTree.descendants(of: running.pid) { kill(child, SIGKILL) }
+                }
+                nsd_pidfd_send_signal(pidfd, SIGKILL)
+            }
+        }
+        try wait(sandbox.id, timeout: 3600) { [registry, state] exited in
+            _ = registry.remove(id: exited.id)
+            state.remove(exited.id)
+            completion()
+        }
+    }
+
+    // MARK: exit
+
+    static func recordExit(id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory) {
+        let record = ExitRecord.read(state.exitRecord(of: id))
+        guard let (_, waiters) = registry.markExited(id: id, update: { sandbox in
+            if let record {
+                sandbox.exitCode = record.exitCode
+                sandbox.signal = record.signal
+                sandbox.exitedAt = record.at
+            } else if status.reaped == 1 {
+                if status.signal != 0 { sandbox.signal = status.signal } else { sandbox.exitCode = status.exit_code }
+                sandbox.exitedAt = Date()
+            } else {
+                sandbox.exitStatusUnknown = true
+                sandbox.exitedAt = Date()
+            }
+        }) else { return }
+        let exited = registry.find(id)
+        if let exited { waiters.forEach { $0(exited) } }
+    }
+}
+
+/// A completion that runs at most once, whichever of exit or timeout comes first.
+final class Once: Sendable {
+    private let body: Mutex<(@Sendable (Sandbox) -> Void)?>
+
+    init(_ body: @escaping @Sendable (Sandbox) -> Void) {
+        self.body = Mutex(body)
+    }
+
+    func call(_ sandbox: Sandbox) {
+        let taken = body.withLock { value in defer { value = nil }; return value }
+        taken?(sandbox)
+    }
+}

@@ -1,0 +1,96 @@
+/// A SandboxSpec as a client sends it: every member optional but `command`. Decoding rejects
+/// unknown members and wrong types; `resolve()` applies the rules and the defaults.
+public struct SandboxSpecRequest: Sendable, Decodable {
+    public var name: String?
+    public var command: [String]?
+    public var namespaces: [NamespaceType]?
+    public var hostname: String?
+    public var domainname: String?
+    public var env: [String: String]?
+    public var cwd: String?
+    public var rootfs: String?
+    public var readonlyRootfs: Bool?
+    public var mountProc: Bool?
+    public var user: StrictIdentity?
+    public var uidMappings: [StrictMapping]?
+    public var gidMappings: [StrictMapping]?
+    public var timeOffsets: StrictTimeOffsets?
+    public var labels: [String: String]?
+
+    typealias Keys = SandboxSpec.CodingKeys
+
+    /// A request with nothing set, for reusing the member rules (e.g. an exec's command and env).
+    public static var empty: SandboxSpecRequest { SandboxSpecRequest() }
+
+    private init() {}
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownMembers(decoder, allowed: Keys.allCases.map(\.stringValue))
+        let c = try decoder.container(keyedBy: Keys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        command = try c.decodeIfPresent([String].self, forKey: .command)
+        namespaces = try c.decodeIfPresent([NamespaceType].self, forKey: .namespaces)
+        hostname = try c.decodeIfPresent(String.self, forKey: .hostname)
+        domainname = try c.decodeIfPresent(String.self, forKey: .domainname)
+        env = try c.decodeIfPresent([String: String].self, forKey: .env)
+        cwd = try c.decodeIfPresent(String.self, forKey: .cwd)
+        rootfs = try c.decodeIfPresent(String.self, forKey: .rootfs)
+        readonlyRootfs = try c.decodeIfPresent(Bool.self, forKey: .readonlyRootfs)
+        mountProc = try c.decodeIfPresent(Bool.self, forKey: .mountProc)
+        user = try c.decodeIfPresent(StrictIdentity.self, forKey: .user)
+        uidMappings = try c.decodeIfPresent([StrictMapping].self, forKey: .uidMappings)
+        gidMappings = try c.decodeIfPresent([StrictMapping].self, forKey: .gidMappings)
+        timeOffsets = try c.decodeIfPresent(StrictTimeOffsets.self, forKey: .timeOffsets)
+        labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
+    }
+
+    public struct StrictIdentity: Sendable, Decodable {
+        var value: SandboxSpec.Identity
+        public init(from decoder: Decoder) throws {
+            try rejectUnknownMembers(decoder, allowed: ["uid", "gid"])
+            value = try SandboxSpec.Identity(from: decoder)
+        }
+    }
+
+    public struct StrictMapping: Sendable, Decodable {
+        var value: SandboxSpec.IDMapping
+        public init(from decoder: Decoder) throws {
+            try rejectUnknownMembers(decoder, allowed: ["insideId", "outsideId", "count"])
+            value = try SandboxSpec.IDMapping(from: decoder)
+        }
+    }
+
+    public struct StrictTimeOffsets: Sendable, Decodable {
+        var value: SandboxSpec.TimeOffsets
+        public init(from decoder: Decoder) throws {
+            try rejectUnknownMembers(decoder, allowed: ["monotonic", "boottime"])
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            value = SandboxSpec.TimeOffsets(
+                monotonic: try c.decodeIfPresent(Int64.self, forKey: AnyKey("monotonic")) ?? 0,
+                boottime: try c.decodeIfPresent(Int64.self, forKey: AnyKey("boottime")) ?? 0)
+        }
+    }
+}
+
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// Thrown while decoding when an object has a member the API does not define.
+public struct UnknownMemberError: Error, Sendable {
+    public var path: String
+    public var member: String
+}
+
+/// Throws `UnknownMemberError` when the object being decoded has a member outside `allowed`.
+public func rejectUnknownMembers(_ decoder: Decoder, allowed: [String]) throws {
+    let container = try decoder.container(keyedBy: AnyKey.self)
+    for key in container.allKeys where !allowed.contains(key.stringValue) {
+        let path = decoder.codingPath.map(\.stringValue).joined(separator: ".")
+        throw UnknownMemberError(path: path, member: key.stringValue)
+    }
+}

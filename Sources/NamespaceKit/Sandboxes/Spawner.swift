@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNamespace
+import SystemPackage
+
+/// Turns a spec into the shim's configuration and starts it.
+enum Spawner {
+    struct Started {
+        var pid: Int32
+        var pidfd: Int32
+    }
+
+    static func flags(_ types: [NamespaceType]) -> UInt64 {
+        types.reduce(0) { $0 | flag($1) }
+    }
+
+    static func flag(_ type: NamespaceType) -> UInt64 {
+        let value: Int
+        switch type {
+        case .mnt: value = NSD_CLONE_NEWNS
+        case .uts: value = NSD_CLONE_NEWUTS
+        case .ipc: value = NSD_CLONE_NEWIPC
+        case .pid: value = NSD_CLONE_NEWPID
+        case .net: value = NSD_CLONE_NEWNET
+        case .user: value = NSD_CLONE_NEWUSER
+        case .cgroup: value = NSD_CLONE_NEWCGROUP
+        case .time: value = NSD_CLONE_NEWTIME
+        }
+        return UInt64(value)
+    }
+
+    static func mapText(_ mappings: [SandboxSpec.IDMapping]?) -> String? {
+        mappings.map { $0.map { "\($0.insideId) \($0.outsideId) \($0.count)\n" }.joined() }
+    }
+
+    static func environment(_ env: [String: String]) -> [String] {
+        env.keys.sorted().map { "\($0)=\(env[$0]!)" }
+    }
+
+    /// argv[0] searched in the spec's PATH (inside the rootfs when there is one), as execvp would.
+    static func executable(_ spec: SandboxSpec) throws(SandboxError) -> String {
+        try resolve(spec.command[0], path: spec.env["PATH"] ?? SandboxSpec.defaultPath, root: spec.rootfs ?? "")
+    }
+
+    static func resolve(_ command: String, path: String, root: String) throws(SandboxError) -> String {
+        if command.contains("/") { return command }
+        for directory in path.split(separator: ":") where directory.hasPrefix("/") {
+            let candidate = "\(directory)/\(command)"
+            if access(root + candidate, X_OK) == 0 { return candidate }
+        }
+        throw .spawnFailed(step: "exec \(command) (not found in PATH)", errno: .noSuchFileOrDirectory)
+    }
+
+    static func start(_ spec: SandboxSpec, hostname: String?, files: StateDirectory.Files) throws(SandboxError) -> Started {
+        let path = try executable(spec)
+        let strings = CStrings()
+        var config = nsd_spawn_config()
+        config.path = strings.string(path)
+        config.argv = strings.array(spec.command)
+        config.envp = strings.array(environment(spec.env))
+        config.ns_flags = flags(spec.namespaces)
+        config.hostname = strings.string(hostname)
+        config.domainname = strings.string(spec.domainname)
+        config.uid_map = strings.string(mapText(spec.uidMappings))
+        config.gid_map = strings.string(mapText(spec.gidMappings))
+        config.setgroups_deny = 0
+        config.rootfs = strings.string(spec.rootfs)
+        config.readonly_rootfs = spec.readonlyRootfs ? 1 : 0
+        config.mount_proc = spec.mountProc ? 1 : 0
+        config.time_offset_monotonic = spec.timeOffsets?.monotonic ?? 0
+        config.time_offset_boottime = spec.timeOffsets?.boottime ?? 0
+        config.cwd = strings.string(spec.cwd)
+        config.uid = spec.user.uid
+        config.gid = spec.user.gid
+        config.stdout_fd = files.stdout
+        config.stderr_fd = files.stderr
+        config.exit_record_fd = files.exitRecord
+        var result = nsd_spawn_result()
+        let rc = withExtendedLifetime(strings) { nsd_spawn(&config, &result) }
+        guard rc == 0 else {
+            let step = result.step.map { String(cString: $0) } ?? "spawn"
+            throw .spawnFailed(step: step, errno: Errno(rawValue: result.err))
+        }
+        return Started(pid: result.pid, pidfd: result.pidfd)
+    }
+}

@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Files of the state directory: `sandboxes/<id>/{stdout,stderr,exit}`.
+public struct StateDirectory: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    var sandboxesRoot: String { root + "/sandboxes" }
+    func directory(of id: String) -> String { "\(sandboxesRoot)/\(id)" }
+    func stdout(of id: String) -> String { directory(of: id) + "/stdout" }
+    func stderr(of id: String) -> String { directory(of: id) + "/stderr" }
+    func exitRecord(of id: String) -> String { directory(of: id) + "/exit" }
+
+    /// The files a new sandbox writes to, opened by the server before the sandbox drops privileges.
+    struct Files {
+        var stdout: Int32
+        var stderr: Int32
+        var exitRecord: Int32
+
+        func close() {
+            for fd in [stdout, stderr, exitRecord] where fd >= 0 { Glibc.close(fd) }
+        }
+    }
+
+    func create(_ id: String) throws(SystemError) -> Files {
+        for path in [root, sandboxesRoot, directory(of: id)] {
+            guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw SystemError("mkdir", path) }
+        }
+        var files = Files(stdout: -1, stderr: -1, exitRecord: -1)
+        do {
+            files.stdout = try open(stdout(of: id), O_TRUNC)
+            files.stderr = try open(stderr(of: id), O_TRUNC)
+            files.exitRecord = try open(exitRecord(of: id), O_TRUNC)
+        } catch {
+            files.close()
+            remove(id)
+            throw error
+        }
+        return files
+    }
+
+    private func open(_ path: String, _ flags: Int32) throws(SystemError) -> Int32 {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags, 0o600)
+        guard fd >= 0 else { throw SystemError("open", path) }
+        return fd
+    }
+
+    /// Removes a sandbox's files; what is already gone is fine.
+    func remove(_ id: String) {
+        for path in [stdout(of: id), stderr(of: id), exitRecord(of: id)] { unlink(path) }
+        rmdir(directory(of: id))
+    }
+
+    func readLog(_ id: String, stream: LogStream) -> [UInt8]? {
+        ProcFS.read(stream == .stdout ? stdout(of: id) : stderr(of: id), limit: Int.max)
+    }
+}
+
+public enum LogStream: String, Sendable { case stdout, stderr }
