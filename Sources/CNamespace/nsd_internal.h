@@ -105,6 +105,10 @@ struct nsd_init_ctx {
     const char *cwd;
     char timens_offsets[96];   /* preformatted "monotonic S 0\nboottime S 0\n" */
     size_t timens_offsets_len;
+    /* The server's argument area (argv strings, contiguous), which the init
+     * overwrites so `ps`/`pkill -f namespaced` never mistake it for the server. */
+    char *args;
+    size_t args_len;
 };
 __attribute__((noreturn)) void nsd_sandbox_init(const struct nsd_init_ctx *ctx);
 
@@ -115,6 +119,8 @@ int nsd_setup_uts_net(const struct nsd_init_ctx *ctx, int *step);
 int nsd_setup_timens(const struct nsd_init_ctx *ctx, int *step);
 
 /* --- parent side (parentutil.c) --- */
+/* The calling process's argument area: start and length (0 if unknown). */
+void nsd_argument_area(char **start, size_t *len);
 /* Wait for the child's report: 0 on EOF (success), 1 with *rep filled. */
 int nsd_read_report(int fd, int timeout_ms, struct nsd_report *rep);
 /* Kill (if kill_it) and reap a failed child; closes pidfd. */

@@ -67,6 +67,19 @@ static void become_inside_user(const struct nsd_init_ctx *ctx)
         die(ctx, NSD_STEP_DUMPABLE);
 }
 
+/* Our copy of the server's argv memory now reads "nsd-init": otherwise
+ * `pkill -f namespaced` aimed at the server would kill every sandbox too. */
+static void retitle(const struct nsd_init_ctx *ctx)
+{
+    static const char title[] = "nsd-init";
+    size_t i;
+
+    if (ctx->args == 0 || ctx->args_len < sizeof title)
+        return;
+    for (i = 0; i < ctx->args_len; i++)
+        ctx->args[i] = i < sizeof title ? title[i] : '\0';
+}
+
 void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
@@ -82,6 +95,7 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
      *    at once: the init lives as long as the sandbox. */
     nsd_close_all_except(keep, 6);
     (void)prctl(PR_SET_NAME, "nsd-init", 0, 0, 0);
+    retitle(ctx);
 
     /* 2. Signals to forward stay blocked from now on: one sent during setup
      *    is queued and forwarded once the command runs. */

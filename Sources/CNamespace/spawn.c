@@ -117,6 +117,7 @@ int nsd_spawn(const struct nsd_spawn_config *cfg, struct nsd_spawn_result *out)
                  "monotonic %lld 0\nboottime %lld 0\n",
                  (long long)cfg->time_offset_monotonic, (long long)cfg->time_offset_boottime);
     ctx.timens_offsets_len = (size_t)n;
+    nsd_argument_area(&ctx.args, &ctx.args_len);
 
     /* stdin of the command: opened before clone, the rootfs may lack /dev. */
     ctx.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

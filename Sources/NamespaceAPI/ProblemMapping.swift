@@ -44,6 +44,9 @@ extension Problem {
             self = Problem(slug: "spawn-failed", title: "Sandbox could not start", status: 422,
                            detail: "\(step): \(errno) (errno \(errno.rawValue))",
                            extensions: [("step", .string(step)), ("errno", .int(Int(errno.rawValue)))])
+        case .idempotencyInProgress(let key):
+            self = Problem(slug: "conflict", title: "Conflict", status: 409,
+                           detail: "a request with Idempotency-Key '\(key)' is still in progress; retry it shortly")
         case .storage(let error):
             self = Problem(slug: "storage-unavailable", title: "State directory unavailable", status: 503,
                            detail: error.description)

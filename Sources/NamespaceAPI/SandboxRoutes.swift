@@ -53,9 +53,13 @@ struct SandboxRoutes {
             let spec = try JSONBody.decode(SandboxSpecRequest.self, from: request)
             let resolved: SandboxSpec
             do throws(SpecError) { resolved = try spec.resolve() } catch { throw Problem(error) }
-            let sandbox: Sandbox
-            do throws(SandboxError) { sandbox = try manager.create(resolved) } catch { throw Problem(error) }
-            return .now(Response.json(try JSON.encode(sandbox), status: 201).adding("Location", "/sandboxes/\(sandbox.id)"))
+            let key = try Self.idempotencyKey(request)
+            let created: SandboxManager.Created
+            do throws(SandboxError) { created = try manager.create(resolved, idempotencyKey: key) } catch { throw Problem(error) }
+            var response = Response.json(try JSON.encode(created.sandbox), status: 201)
+                .adding("Location", "/sandboxes/\(created.sandbox.id)")
+            if created.replayed { response = response.adding("Idempotent-Replayed", "true") }
+            return .now(response)
         }
         router.add("GET", "/sandboxes") { request throws(Problem) in
             let query = QueryParameters(request: request)
@@ -86,7 +90,9 @@ struct SandboxRoutes {
             _ = try Self.existing(manager, reference)
             return .later { complete in
                 do throws(SandboxError) {
-                    try manager.delete(reference) { complete(.empty()) }
+                    try manager.delete(reference) { failure in
+                        complete(failure.map { Problem(SandboxError.storage($0)).response } ?? .empty())
+                    }
                 } catch {
                     complete(Problem(error).response)
                 }
@@ -141,6 +147,15 @@ struct SandboxRoutes {
             do throws(SandboxError) { bytes = try manager.logs(request.parameters["ref"]!, stream: stream) } catch { throw Problem(error) }
             return .now(Response(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: bytes))
         }
+    }
+
+    /// At most 255 printable ASCII characters, like the header values clients generate (UUIDs).
+    static func idempotencyKey(_ request: Request) throws(Problem) -> String? {
+        guard let key = request.header("idempotency-key") else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+            throw .badRequest("Idempotency-Key: must be 1 to 255 printable ASCII characters without spaces")
+        }
+        return key
     }
 
     static func existing(_ manager: SandboxManager, _ reference: String) throws(Problem) -> Sandbox {

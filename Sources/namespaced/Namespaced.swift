@@ -32,6 +32,12 @@ struct Namespaced: ParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Flag(help: "Start with an empty registry when no registry snapshot can be read (the damaged files are kept).")
+    var allowEmptyRegistry = false
+
+    @Option(help: "fsync (default): a 201 means the sandbox is on disk. none: skip syncs, for benchmarks only.")
+    var durability: String = "fsync"
+
     func validate() throws {
         guard ListenAddress(listen) != nil else {
             throw ValidationError("--listen must be HOST:PORT or unix:PATH, not '\(listen)'")
@@ -40,6 +46,7 @@ struct Namespaced: ParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be from 1 to 256") }
+        guard RegistryStore.Durability(rawValue: durability) != nil else { throw ValidationError("--durability must be fsync or none") }
         guard maxSandboxes >= 0 else { throw ValidationError("--max-sandboxes must be 0 or more") }
     }
 
@@ -67,7 +74,16 @@ struct Namespaced: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        let sandboxes = SandboxManager(stateDirectory: stateDirectory, quota: maxSandboxes)
+        let sandboxes: SandboxManager
+        do {
+            sandboxes = try SandboxManager(stateDirectory: stateDirectory, quota: maxSandboxes,
+                                           durability: RegistryStore.Durability(rawValue: durability)!,
+                                           allowEmptyRegistry: allowEmptyRegistry)
+        } catch {
+            logger.critical("refusing to start: \(error)")
+            throw ExitCode(2)
+        }
+        for warning in sandboxes.startupWarnings { logger.warning("registry: \(warning)") }
         let api = NamespaceAPI(token: token, openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes)
         let configuration = HTTPServerConfiguration(
             listen: address, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -82,6 +98,11 @@ struct Namespaced: ParsableCommand {
         sigwait(&stopSignals, &received)
         logger.notice("signal \(received): finishing in-flight requests and stopping")
         server.stop()
-        logger.notice("stopped")
+        do {
+            try sandboxes.checkpoint()
+        } catch {
+            logger.error("could not write the final registry snapshot: \(error); the journal still holds every change")
+        }
+        logger.notice("stopped; sandboxes keep running")
     }
 }

@@ -20,6 +20,8 @@ public final class Registry: Sendable {
         var inodeOwners: [UInt64: String] = [:]
         var reservedSlots = 0
         var nextWaiter: UInt64 = 0
+        var keys: [String: IdempotencyRecord] = [:]
+        var keysInFlight = Set<String>()
     }
 
     let state = Mutex(State())
@@ -124,6 +126,57 @@ public final class Registry: Sendable {
     /// Takes a waiter back (its timeout fired); false when it was already called.
     func removeWaiter(id: String, token: UInt64) -> Bool {
         state.withLock { s in s.entries[id]?.waiters.removeValue(forKey: token) != nil }
+    }
+
+    // MARK: idempotency keys
+
+    enum KeyClaim {
+        case claimed
+        case answered(Sandbox)
+    }
+
+    /// The first answer for a key still within its lifetime, or the right to create it now.
+    func claim(key: String, now: Double) throws(SandboxError) -> KeyClaim {
+        try state.withLock { s throws(SandboxError) in
+            if let record = s.keys[key], now - record.createdAt < IdempotencyRecord.lifetime {
+                return .answered(record.firstAnswer)
+            }
+            guard s.keysInFlight.insert(key).inserted else { throw .idempotencyInProgress(key) }
+            return .claimed
+        }
+    }
+
+    func settle(key: String, record: IdempotencyRecord?) {
+        state.withLock { s in
+            s.keysInFlight.remove(key)
+            if let record { s.keys[key] = record }
+        }
+    }
+
+    // MARK: persistence
+
+    /// A consistent copy of everything the registry's files hold; expired keys are dropped.
+    func image(now: Double) -> RegistryImage {
+        state.withLock { s in
+            var image = RegistryImage()
+            image.order = s.order
+            for id in s.order { if let entry = s.entries[id] { image.sandboxes[id] = SandboxRecord(entry.sandbox) } }
+            image.keys = s.keys.filter { now - $0.value.createdAt < IdempotencyRecord.lifetime }
+            return image
+        }
+    }
+
+    /// Loads sandboxes read back from disk; `pidfds` holds those re-adopted as running.
+    func restore(_ image: RegistryImage, sandboxes: [Sandbox], pidfds: [String: Int32]) {
+        state.withLock { s in
+            for sandbox in sandboxes {
+                s.entries[sandbox.id] = Entry(sandbox: sandbox, pidfd: pidfds[sandbox.id] ?? -1)
+                s.order.append(sandbox.id)
+                if let name = sandbox.name { s.names[name] = sandbox.id }
+                for type in sandbox.spec.namespaces { if let inode = sandbox.namespaces[type] ?? nil { s.inodeOwners[inode] = sandbox.id } }
+            }
+            s.keys = image.keys
+        }
     }
 
     func remove(id: String) -> Sandbox? {

@@ -9,4 +9,5 @@ public enum SandboxError: Error, Sendable {
     case quota(max: Int, used: Int)
     case spawnFailed(step: String, errno: Errno)
     case storage(SystemError)
+    case idempotencyInProgress(String)
 }

@@ -12,18 +12,51 @@ public final class SandboxManager: Sendable {
     let state: StateDirectory
     let quota: Int
     let admission: Admission
+    let store: RegistryStore
     private let reaper = Mutex<Reaper?>(nil)
+    /// What the start-up recovery wants an operator to read (damaged files, recovered generations).
+    public let startupWarnings: [String]
 
+    public struct StartupRefusal: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Loads the registry from the state directory, re-adopts the sandboxes that still run, and
+    /// writes the result as a new generation.
     /// - Parameter quota: most running sandboxes at once; 0 for no quota.
-    public init(stateDirectory: String, quota: Int, registry: Registry = Registry()) {
-        self.registry = registry
-        self.state = StateDirectory(root: stateDirectory)
-        self.quota = quota
-        self.admission = Admission(inventory: Inventory())
-        let reaper = Reaper { [registry, state] id, status in
-            Self.recordExit(id: id, status: status, registry: registry, state: state)
+    public init(stateDirectory: String, quota: Int, durability: RegistryStore.Durability = .fsync,
+                allowEmptyRegistry: Bool = false) throws {
+        let registry = Registry()
+        let state = StateDirectory(root: stateDirectory)
+        do throws(SystemError) { try state.prepare() } catch { throw StartupRefusal(description: error.description) }
+        let store = RegistryStore(directory: stateDirectory, durability: durability)
+        let loaded: RegistryLoader.Loaded
+        do throws(RegistryLoader.Refusal) { loaded = try store.load(allowEmpty: allowEmptyRegistry) } catch {
+            throw StartupRefusal(description: error.description)
         }
+        self.registry = registry
+        self.state = state
+        self.quota = quota
+        self.store = store
+        self.admission = Admission(inventory: Inventory())
+        let adoption = Adoption.adopt(loaded.image, state: state)
+        registry.restore(loaded.image, sandboxes: adoption.sandboxes, pidfds: adoption.pidfds)
+        startupWarnings = loaded.warnings + adoption.notes
+        let reaper = Reaper { [registry, state, store] id, status in
+            Self.recordExit(id: id, status: status, registry: registry, state: state, store: store)
+        }
+        for (id, pidfd) in adoption.pidfds { reaper.watch(pidfd: pidfd, id: id) }
         self.reaper.withLock { $0 = reaper }
+        do throws(SystemError) {
+            try store.start(at: loaded.nextGeneration) { registry.image(now: Date().timeIntervalSince1970) }
+        } catch {
+            throw StartupRefusal(description: "cannot write the registry: \(error)")
+        }
+    }
+
+    /// Writes the whole registry as a new snapshot, for a clean stop.
+    public func checkpoint() throws(SystemError) {
+        try store.checkpoint()
     }
 
     /// The inventory, with each namespace's creating sandbox filled in.
@@ -34,7 +67,30 @@ public final class SandboxManager: Sendable {
 
     // MARK: create
 
-    public func create(_ requested: SandboxSpec) throws(SandboxError) -> Sandbox {
+    public struct Created: Sendable {
+        public var sandbox: Sandbox
+        /// True when an earlier request with the same Idempotency-Key created it.
+        public var replayed: Bool
+    }
+
+    /// Starts the sandbox and answers once it is durable in the registry.
+    public func create(_ requested: SandboxSpec, idempotencyKey: String? = nil) throws(SandboxError) -> Created {
+        guard let key = idempotencyKey else { return Created(sandbox: try start(requested, key: nil), replayed: false) }
+        switch try registry.claim(key: key, now: Date().timeIntervalSince1970) {
+        case .answered(let sandbox):
+            return Created(sandbox: sandbox, replayed: true)
+        case .claimed:
+            do throws(SandboxError) {
+                let sandbox = try start(requested, key: key)
+                return Created(sandbox: sandbox, replayed: false)
+            } catch {
+                registry.settle(key: key, record: nil)
+                throw error
+            }
+        }
+    }
+
+    private func start(_ requested: SandboxSpec, key: String?) throws(SandboxError) -> Sandbox {
         let id = Self.newID()
         var spec = requested
         if spec.has(.uts), spec.hostname == nil {
@@ -42,6 +98,8 @@ public final class SandboxManager: Sendable {
             spec.hostname = fromName ?? String(id.prefix(12))
         }
         try registry.reserve(id: id, name: spec.name, quota: quota)
+        let sandbox: Sandbox
+        let pidfd: Int32
         do throws(SandboxError) {
             try admission.check(spec.namespaces)
             let files: StateDirectory.Files
@@ -53,21 +111,44 @@ public final class SandboxManager: Sendable {
             } catch .spawnFailed(let step, let errno) where errno == .noSpace {
                 throw limitError(for: spec.namespaces, step: step)
             }
-            let sandbox = Sandbox(
+            pidfd = started.pidfd
+            sandbox = Sandbox(
                 id: id, name: spec.name, state: .running, pid: started.pid,
                 startTime: ProcFS.processStat(pid: started.pid)?.startTime ?? 0, createdAt: Date(),
                 exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false,
                 namespaces: Self.namespaces(of: started.pid, timeForChildren: spec.has(.time)), spec: spec)
-            let created = spec.namespaces.compactMap { sandbox.namespaces[$0] ?? nil }
-            registry.insert(sandbox, pidfd: started.pidfd, created: created)
-            admission.created(spec.namespaces)
-            reaper.withLock { $0?.watch(pidfd: started.pidfd, id: id) }
-            return sandbox
         } catch {
             registry.release(id: id, name: spec.name)
             state.remove(id)
             throw error
         }
+        let created = spec.namespaces.compactMap { sandbox.namespaces[$0] ?? nil }
+        registry.insert(sandbox, pidfd: pidfd, created: created)
+        admission.created(spec.namespaces)
+        // Journal before watching, so the entry of its exit always follows the entry of its start.
+        var sequence = store.append(.put(sandbox))
+        var keyRecord: IdempotencyRecord?
+        if let key {
+            keyRecord = IdempotencyRecord(key: key, sandbox: SandboxRecord(sandbox), createdAt: Date().timeIntervalSince1970)
+            sequence = store.append(.key(keyRecord!))
+        }
+        reaper.withLock { $0?.watch(pidfd: pidfd, id: id) }
+        do throws(SystemError) {
+            try store.waitDurable(sequence)
+        } catch {
+            // Nobody may be told about a sandbox the registry could not record: take it down again.
+            discard(sandbox)
+            throw .storage(error)
+        }
+        if let key { registry.settle(key: key, record: keyRecord) }
+        return sandbox
+    }
+
+    /// Kills a sandbox that must not exist, waits for the reaper, and forgets it.
+    private func discard(_ sandbox: Sandbox) {
+        let gone = DispatchSemaphore(value: 0)
+        try? delete(sandbox.id, journal: false) { _ in gone.signal() }
+        _ = gone.wait(timeout: .now() + 10)
     }
 
     /// The kernel said ENOSPC: name the requested type closest to its limit.
@@ -140,7 +221,12 @@ public final class SandboxManager: Sendable {
     }
 
     /// Kills the whole sandbox if it runs, reaps it, then forgets it and removes its files.
-    public func delete(_ reference: String, completion: @escaping @Sendable () -> Void) throws(SandboxError) {
+    /// `completion` gets the error of recording the removal, if that failed.
+    public func delete(_ reference: String, completion: @escaping @Sendable (SystemError?) -> Void) throws(SandboxError) {
+        try delete(reference, journal: true, completion: completion)
+    }
+
+    private func delete(_ reference: String, journal: Bool, completion: @escaping @Sendable (SystemError?) -> Void) throws(SandboxError) {
         let sandbox = try get(reference)
         if sandbox.state == .running {
             _ = try? registry.withPidfd(sandbox.id) { pidfd, running in
@@ -151,16 +237,22 @@ public final class SandboxManager: Sendable {
                 nsd_pidfd_send_signal(pidfd, SIGKILL)
             }
         }
-        try wait(sandbox.id, timeout: 3600) { [registry, state] exited in
+        try wait(sandbox.id, timeout: 3600) { [registry, state, store] exited in
             _ = registry.remove(id: exited.id)
             state.remove(exited.id)
-            completion()
+            guard journal else { return completion(nil) }
+            do throws(SystemError) {
+                try store.waitDurable(store.append(.delete(exited.id)))
+                completion(nil)
+            } catch {
+                completion(error)
+            }
         }
     }
 
     // MARK: exit
 
-    static func recordExit(id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory) {
+    static func recordExit(id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory, store: RegistryStore) {
         let record = ExitRecord.read(state.exitRecord(of: id))
         guard let (_, waiters) = registry.markExited(id: id, update: { sandbox in
             if let record {
@@ -175,8 +267,10 @@ public final class SandboxManager: Sendable {
                 sandbox.exitedAt = Date()
             }
         }) else { return }
-        let exited = registry.find(id)
-        if let exited { waiters.forEach { $0(exited) } }
+        guard let exited = registry.find(id) else { return }
+        // The exit record file is already durable; the journal entry can follow at its own pace.
+        store.flushSoon(store.append(.put(exited)))
+        waiters.forEach { $0(exited) }
     }
 }
 

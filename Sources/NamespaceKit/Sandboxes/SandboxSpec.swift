@@ -65,6 +65,9 @@ extension SandboxSpec: Encodable {
     }
 }
 
+/// Read back from the registry's own files, which hold specs already validated.
+extension SandboxSpec: Decodable {}
+
 /// A spec member that breaks a rule; the API answers it as a 400 naming both.
 public struct SpecError: Error, Sendable, Equatable, CustomStringConvertible {
     public var member: String

@@ -27,10 +27,16 @@ public struct StateDirectory: Sendable {
         }
     }
 
-    func create(_ id: String) throws(SystemError) -> Files {
-        for path in [root, sandboxesRoot, directory(of: id)] {
+    /// Creates the directory tree, mode 0700: logs and the registry are root's business only.
+    func prepare() throws(SystemError) {
+        for path in [root, sandboxesRoot] {
             guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw SystemError("mkdir", path) }
         }
+    }
+
+    func create(_ id: String) throws(SystemError) -> Files {
+        let path = directory(of: id)
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw SystemError("mkdir", path) }
         var files = Files(stdout: -1, stderr: -1, exitRecord: -1)
         do {
             files.stdout = try open(stdout(of: id), O_TRUNC)

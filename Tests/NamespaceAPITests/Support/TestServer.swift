@@ -19,7 +19,7 @@ final class TestServer: Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         stateDirectory = NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
-        sandboxes = SandboxManager(stateDirectory: stateDirectory, quota: quota)
+        sandboxes = try SandboxManager(stateDirectory: stateDirectory, quota: quota)
         let api = NamespaceAPI(token: token, openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes)
         server = try HTTPServer(
             configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threads: threads,

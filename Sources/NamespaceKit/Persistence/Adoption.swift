@@ -1,0 +1,44 @@
+import CNamespace
+import Foundation
+
+/// After a restart: which recorded sandboxes still run (same pid AND same start time, so a
+/// recycled pid is never taken for ours), and how the others ended while nobody watched.
+enum Adoption {
+    struct Result {
+        var sandboxes: [Sandbox] = []
+        var pidfds: [String: Int32] = [:]
+        var notes: [String] = []
+    }
+
+    static func adopt(_ image: RegistryImage, state: StateDirectory) -> Result {
+        var result = Result()
+        for id in image.order {
+            guard var sandbox = image.sandboxes[id]?.sandbox else { continue }
+            if sandbox.state == .running {
+                if ProcFS.processStat(pid: sandbox.pid)?.startTime == sandbox.startTime,
+                   case let fd = nsd_pidfd_open(sandbox.pid), fd >= 0 {
+                    result.pidfds[id] = fd
+                } else {
+                    settle(&sandbox, record: ExitRecord.read(state.exitRecord(of: id)))
+                    result.notes.append("sandbox \(id) ended while the server was down: "
+                        + (sandbox.exitStatusUnknown ? "exit status unknown" : "exit recorded"))
+                }
+            }
+            result.sandboxes.append(sandbox)
+        }
+        if !result.pidfds.isEmpty { result.notes.append("re-adopted \(result.pidfds.count) running sandboxes") }
+        return result
+    }
+
+    static func settle(_ sandbox: inout Sandbox, record: ExitRecord?) {
+        sandbox.state = .exited
+        if let record {
+            sandbox.exitCode = record.exitCode
+            sandbox.signal = record.signal
+            sandbox.exitedAt = record.at
+        } else {
+            sandbox.exitStatusUnknown = true
+            sandbox.exitedAt = Date()
+        }
+    }
+}

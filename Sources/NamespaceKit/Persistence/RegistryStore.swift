@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Durability for the in-memory registry: changes are appended to a journal and made durable
+/// in groups (concurrent creates share one fdatasync), and the journal is folded into a new
+/// snapshot in the background, so a request's cost does not grow with the registry.
+public final class RegistryStore: @unchecked Sendable {
+    public enum Durability: String, Sendable { case fsync, none }
+
+    private let files: RegistryFiles
+    private let durability: Durability
+    private let condition = NSCondition()
+    private let compactEvery: Int
+    // Guarded by `condition`.
+    private var pending: [UInt8] = []
+    private var appended: UInt64 = 0
+    /// Every change up to here has been written, or its batch failed.
+    private var resolved: UInt64 = 0
+    private var writing = false
+    private var failures: [(from: UInt64, through: UInt64, error: SystemError)] = []
+    private var journalFD: Int32 = -1
+    private var generation: UInt64 = 0
+    private var entriesInJournal = 0
+    private var compacting = false
+    /// Supplies the registry's current contents for a new snapshot.
+    private var capture: (@Sendable () -> RegistryImage)?
+
+    public init(directory: String, durability: Durability = .fsync, compactEvery: Int = 4096) {
+        files = RegistryFiles(directory: directory)
+        self.durability = durability
+        self.compactEvery = compactEvery
+    }
+
+    func load(allowEmpty: Bool) throws(RegistryLoader.Refusal) -> RegistryLoader.Loaded {
+        try RegistryLoader(files: files).load(allowEmpty: allowEmpty)
+    }
+
+    /// Writes the loaded (and re-adopted) registry as a fresh generation and opens its journal.
+    func start(at nextGeneration: UInt64, capture: @escaping @Sendable () -> RegistryImage) throws(SystemError) {
+        condition.lock()
+        self.capture = capture
+        generation = nextGeneration
+        condition.unlock()
+        try writeSnapshot(capture(), generation: nextGeneration)
+        try openJournal(nextGeneration)
+        prune()
+    }
+
+    private func openJournal(_ generation: UInt64) throws(SystemError) {
+        let path = files.journal(generation)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SystemError("open", path) }
+        condition.lock()
+        if journalFD >= 0 { close(journalFD) }
+        journalFD = fd
+        entriesInJournal = 0
+        condition.unlock()
+        if durability == .fsync { try files.syncDirectory() }
+    }
+
+    /// Queues a change; returns its sequence number for `waitDurable`.
+    @discardableResult
+    func append(_ entry: JournalEntry) -> UInt64 {
+        var line = (try? Array(JSONEncoder().encode(entry))) ?? []
+        line.append(UInt8(ascii: "\n"))
+        condition.lock()
+        defer { condition.unlock() }
+        pending += line
+        appended += 1
+        return appended
+    }
+
+    /// Returns once the change `sequence` is on disk. The first waiter writes everything queued so
+    /// far and syncs once; the others find their change already durable.
+    func waitDurable(_ sequence: UInt64) throws(SystemError) {
+        condition.lock()
+        defer { condition.unlock() }
+        while resolved < sequence {
+            if writing {
+                condition.wait()
+                continue
+            }
+            writing = true
+            let batch = pending
+            let first = resolved + 1
+            let target = appended
+            let fd = journalFD
+            let path = files.journal(generation)
+            pending.removeAll(keepingCapacity: true)
+            condition.unlock()
+            let result = Result { () throws(SystemError) in try self.write(batch, to: fd, path: path) }
+            condition.lock()
+            writing = false
+            resolved = target
+            switch result {
+            case .success:
+                entriesInJournal += Int(target - first + 1)
+                if entriesInJournal >= compactEvery, !compacting {
+                    compacting = true
+                    DispatchQueue.global().async { self.compact() }
+                }
+            case .failure(let error):
+                failures.append((first, target, error))
+                if failures.count > 64 { failures.removeFirst() }
+            }
+            condition.broadcast()
+        }
+        if let failed = failures.last(where: { $0.from <= sequence && sequence <= $0.through }) { throw failed.error }
+    }
+
+    /// Changes queued but not waited for (exits) are written soon by someone; make sure of it.
+    func flushSoon(_ sequence: UInt64) {
+        DispatchQueue.global().async { try? self.waitDurable(sequence) }
+    }
+
+    /// Writes the current registry as a new snapshot now (a clean stop).
+    func checkpoint() throws(SystemError) {
+        condition.lock()
+        while compacting { condition.wait() }
+        compacting = true
+        condition.unlock()
+        compact()
+    }
+
+    /// Folds the journal into a new snapshot: switch to a new journal while no batch is being
+    /// written, capture the registry, then write the snapshot outside the lock. The snapshot holds
+    /// every change of the old journal, and replaying a change it already holds is harmless.
+    private func compact() {
+        condition.lock()
+        while writing { condition.wait() }
+        writing = true
+        let next = generation + 1
+        let image = capture?() ?? RegistryImage()
+        let path = files.journal(next)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            close(journalFD)
+            journalFD = fd
+            generation = next
+            entriesInJournal = 0
+        }
+        writing = false
+        condition.broadcast()
+        condition.unlock()
+        if fd >= 0, (try? writeSnapshot(image, generation: next)) != nil {
+            prune()
+        }
+        condition.lock()
+        compacting = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Appends a batch; on failure the journal is cut back so no half-written change stays in it.
+    private func write(_ batch: [UInt8], to fd: Int32, path: String) throws(SystemError) {
+        guard !batch.isEmpty else { return }
+        let start = lseek(fd, 0, SEEK_END)
+        do throws(SystemError) {
+            try RegistryFiles.writeAll(fd, batch, path: path)
+            if durability == .fsync, fdatasync(fd) != 0 { throw SystemError("fdatasync", path) }
+        } catch {
+            if start >= 0 { _ = ftruncate(fd, start) }
+            throw error
+        }
+    }
+
+    func writeSnapshot(_ image: RegistryImage, generation: UInt64) throws(SystemError) {
+        let data: Data
+        do { data = try JSONEncoder().encode(image.snapshot(generation: generation)) } catch {
+            throw SystemError("encode", files.snapshot(generation), errno: .invalidArgument)
+        }
+        try files.writeAtomically(data, to: files.snapshot(generation), sync: durability == .fsync)
+    }
+
+    /// Deletes what no recovery can need: snapshots older than the newest two, and journals older
+    /// than the older of those (it is the fallback, replayed with every journal after it).
+    private func prune() {
+        let snapshots = files.snapshotGenerations
+        let kept = Array(snapshots.suffix(2))
+        for generation in snapshots where !kept.contains(generation) { unlink(files.snapshot(generation)) }
+        guard let oldestKept = kept.first else { return }
+        for generation in files.journalGenerations where generation < oldestKept { unlink(files.journal(generation)) }
+    }
+}
