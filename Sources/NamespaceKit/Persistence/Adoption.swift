@@ -19,7 +19,7 @@ enum Adoption {
                    case let fd = nsd_pidfd_open(sandbox.pid), fd >= 0 {
                     result.pidfds[id] = fd
                 } else {
-                    settle(&sandbox, record: ExitRecord.read(state.exitRecord(of: id)))
+                    sandbox.settle(record: ExitRecord.read(state.exitRecord(of: id)), reaped: nil)
                     result.notes.append("sandbox \(id) ended while the server was down: "
                         + (sandbox.exitStatusUnknown ? "exit status unknown" : "exit recorded"))
                 }
@@ -28,17 +28,5 @@ enum Adoption {
         }
         if !result.pidfds.isEmpty { result.notes.append("re-adopted \(result.pidfds.count) running sandboxes") }
         return result
-    }
-
-    static func settle(_ sandbox: inout Sandbox, record: ExitRecord?) {
-        sandbox.state = .exited
-        if let record {
-            sandbox.exitCode = record.exitCode
-            sandbox.signal = record.signal
-            sandbox.exitedAt = record.at
-        } else {
-            sandbox.exitStatusUnknown = true
-            sandbox.exitedAt = Date()
-        }
     }
 }

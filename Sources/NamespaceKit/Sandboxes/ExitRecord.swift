@@ -23,3 +23,23 @@ struct ExitRecord: Sendable, Equatable {
         ProcFS.read(path, limit: 256).flatMap(parse)
     }
 }
+
+extension Sandbox {
+    /// Marks the sandbox exited: the init's record first, else what waitid reported (a killed
+    /// init leaves no record), else the status is unknown (it ended while nobody watched).
+    mutating func settle(record: ExitRecord?, reaped: (exitCode: Int32, signal: Int32)?) {
+        state = .exited
+        if let record {
+            exitCode = record.exitCode
+            signal = record.signal
+            exitedAt = record.at
+            return
+        }
+        exitedAt = Date()
+        if let reaped {
+            if reaped.signal != 0 { signal = reaped.signal } else { exitCode = reaped.exitCode }
+        } else {
+            exitStatusUnknown = true
+        }
+    }
+}

@@ -88,7 +88,6 @@ public final class Registry: Sendable {
         let result: (Sandbox, [Waiter], Int32)? = state.withLock { s in
             guard var entry = s.entries[id], entry.sandbox.state == .running else { return nil }
             update(&entry.sandbox)
-            entry.sandbox.state = .exited
             let waiters = Array(entry.waiters.values)
             let fd = entry.pidfd
             entry.waiters = [:]

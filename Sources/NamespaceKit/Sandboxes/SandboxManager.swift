@@ -254,20 +254,10 @@ public final class SandboxManager: Sendable {
 
     static func recordExit(id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory, store: RegistryStore) {
         let record = ExitRecord.read(state.exitRecord(of: id))
-        guard let (_, waiters) = registry.markExited(id: id, update: { sandbox in
-            if let record {
-                sandbox.exitCode = record.exitCode
-                sandbox.signal = record.signal
-                sandbox.exitedAt = record.at
-            } else if status.reaped == 1 {
-                if status.signal != 0 { sandbox.signal = status.signal } else { sandbox.exitCode = status.exit_code }
-                sandbox.exitedAt = Date()
-            } else {
-                sandbox.exitStatusUnknown = true
-                sandbox.exitedAt = Date()
-            }
+        let reaped = status.reaped == 1 ? (status.exit_code, status.signal) : nil
+        guard let (exited, waiters) = registry.markExited(id: id, update: { sandbox in
+            sandbox.settle(record: record, reaped: reaped)
         }) else { return }
-        guard let exited = registry.find(id) else { return }
         // The exit record file is already durable; the journal entry can follow at its own pace.
         store.flushSoon(store.append(.put(exited)))
         waiters.forEach { $0(exited) }
