@@ -27,6 +27,7 @@ enum Adoption {
             result.sandboxes.append(sandbox)
         }
         if !result.pidfds.isEmpty { result.notes.append("re-adopted \(result.pidfds.count) running sandboxes") }
+        result.notes += Orphans.clear(state: state, known: Set(image.order))
         return result
     }
 }

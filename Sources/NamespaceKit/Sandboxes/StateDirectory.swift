@@ -6,8 +6,13 @@ import Glibc
 public struct StateDirectory: Sendable {
     public let root: String
 
+    /// `root` is resolved to its canonical path: the kernel reports open files that way.
     public init(root: String) {
-        self.root = root
+        self.root = root.withCString { path in
+            guard let resolved = realpath(path, nil) else { return root }
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
     }
 
     var sandboxesRoot: String { root + "/sandboxes" }
