@@ -63,7 +63,7 @@ enum JSONBody {
         case .keyNotFound(let key, let context):
             return "\(path(context.codingPath + [key])): is required"
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "the body is not valid JSON" }
+            if context.codingPath.isEmpty { return "the body is not valid JSON: \(context.debugDescription)" }
             return "\(path(context.codingPath)): \(context.debugDescription)"
         @unknown default:
             return "the body does not match the schema"

@@ -1,3 +1,6 @@
+import Foundation
+import Synchronization
+
 /// Reads every namespace on the host from procfs, like util-linux `lsns`, but in one pass
 /// keyed by inode (lsns is quadratic in processes), touching only the types a query asks for.
 public struct Inventory: Sendable {
@@ -13,11 +16,11 @@ public struct Inventory: Sendable {
     /// Namespaces matching `query`, sorted by inode.
     public func list(_ query: InventoryQuery = InventoryQuery()) -> [Namespace] {
         let census = Census.take(query)
-        var users = UserNames()
+        var describer = Describer(sandboxOf: sandboxOf)
         return census.entries.keys.sorted().compactMap { inode in
             if query.pid != nil, !census.pidMatches.contains(inode) { return nil }
             if query.uid != nil, !census.uidMatches.contains(inode) { return nil }
-            return describe(census.entries[inode]!, inode: inode, users: &users)
+            return describer.describe(census.entries[inode]!, inode: inode)
         }
     }
 
@@ -34,12 +37,12 @@ public struct Inventory: Sendable {
         guard let entry = census.entries[inode], entry.type == type else {
             throw .noSuchNamespace(type, inode)
         }
-        var users = UserNames()
+        var describer = Describer(sandboxOf: sandboxOf)
         let processes = members.compactMap { pid -> NamespaceProcess? in
             guard let stat = ProcFS.processStat(pid: pid), let uid = ProcFS.uid(pid: pid) else { return nil }
             return NamespaceProcess(pid: pid, ppid: stat.ppid, command: ProcFS.command(pid: pid, comm: stat.comm), uid: uid)
         }
-        return NamespaceDetail(namespace: describe(entry, inode: inode, users: &users), processes: processes)
+        return NamespaceDetail(namespace: describer.describe(entry, inode: inode), processes: processes)
     }
 
     /// The inode of each namespace a process is in; nil for a type the kernel lacks.
@@ -58,22 +61,53 @@ public struct Inventory: Sendable {
         for (inode, entry) in Census.take(InventoryQuery()).entries { result[entry.type, default: []].insert(inode) }
         return result
     }
+}
 
-    private func describe(_ entry: Census.Entry, inode: UInt64, users: inout UserNames) -> Namespace {
+/// Fills in a namespace's process fields and relations. Namespaces often share their lowest
+/// pid (a sandbox's six namespaces do), so each process is read once.
+private struct Describer {
+    struct ProcessDetails {
+        var ppid: Int32?
+        var command: String?
+        var uid: UInt32?
+        var user: String?
+    }
+
+    let sandboxOf: Inventory.SandboxLookup
+    var users = UserNames()
+    var processes: [Int32: ProcessDetails] = [:]
+
+    init(sandboxOf: @escaping Inventory.SandboxLookup) {
+        self.sandboxOf = sandboxOf
+    }
+
+    mutating func details(of pid: Int32) -> ProcessDetails {
+        if let known = processes[pid] { return known }
+        var details = ProcessDetails()
+        if let stat = ProcFS.processStat(pid: pid) {
+            details.ppid = stat.ppid
+            details.command = ProcFS.command(pid: pid, comm: stat.comm)
+        }
+        if let uid = ProcFS.uid(pid: pid) {
+            details.uid = uid
+            details.user = users.name(of: uid)
+        }
+        processes[pid] = details
+        return details
+    }
+
+    mutating func describe(_ entry: Census.Entry, inode: UInt64) -> Namespace {
         var namespace = Namespace(
             inode: inode, type: entry.type, nprocs: entry.nprocs, pid: nil, ppid: nil, command: nil,
             uid: nil, user: nil, path: entry.mountPoint ?? "", parent: nil, owner: nil, sandbox: sandboxOf(inode))
         if let pid = entry.lowestPid {
+            let details = details(of: pid)
             namespace.pid = pid
             namespace.path = "/proc/\(pid)/ns/\(entry.type.rawValue)"
-            if let stat = ProcFS.processStat(pid: pid) {
-                namespace.ppid = stat.ppid
-                namespace.command = ProcFS.command(pid: pid, comm: stat.comm)
-            }
-            if let uid = ProcFS.uid(pid: pid) {
-                namespace.uid = uid
-                namespace.user = users.name(of: uid)
-            }
+            namespace.ppid = details.ppid
+            namespace.command = details.command
+            namespace.uid = details.uid
+            namespace.user = details.user
         }
         (namespace.parent, namespace.owner) = NamespaceRelations.of(path: namespace.path, type: entry.type)
         return namespace
@@ -93,21 +127,49 @@ private struct Census {
     var pidMatches = Set<UInt64>()
     var uidMatches = Set<UInt64>()
 
-    /// One pass over /proc: each process's namespace links of the asked types, then the bind mounts.
+    /// One pass over /proc: each process's namespace links of the asked types, then the bind
+    /// mounts. Processes are split over the cores: the cost is all in the kernel's procfs.
     static func take(_ query: InventoryQuery) -> Census {
         let types = NamespaceType.allCases.filter(query.types.contains)
-        var census = Census()
-        for pid in ProcFS.pids() {
-            let uidMatches = query.uid.map { ProcFS.uid(pid: pid) == $0 } ?? false
-            for type in types {
-                guard let inode = ProcFS.namespaceInode(pid: pid, type: type) else { continue }
-                census.count(inode: inode, type: type, pid: pid)
-                if pid == query.pid { census.pidMatches.insert(inode) }
-                if uidMatches { census.uidMatches.insert(inode) }
+        let pids = ProcFS.pids()
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, pids.count / 256))
+        let partials = Mutex<[Census]>([])
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var census = Census()
+            var index = worker
+            while index < pids.count {
+                census.scan(pid: pids[index], types: types, query: query)
+                index += workers
             }
+            partials.withLock { $0.append(census) }
         }
+        var census = partials.withLock { $0 }.reduce(into: Census()) { $0.merge($1) }
         census.addMounts(NsfsMounts.current(), types: query.types)
         return census
+    }
+
+    private mutating func scan(pid: Int32, types: [NamespaceType], query: InventoryQuery) {
+        let uidMatches = query.uid.map { ProcFS.uid(pid: pid) == $0 } ?? false
+        for (type, inode) in zip(types, ProcFS.namespaceInodes(pid: pid, types: types)) {
+            guard let inode else { continue }
+            count(inode: inode, type: type, pid: pid)
+            if pid == query.pid { pidMatches.insert(inode) }
+            if uidMatches { self.uidMatches.insert(inode) }
+        }
+    }
+
+    private mutating func merge(_ other: Census) {
+        for (inode, entry) in other.entries {
+            guard var mine = entries[inode] else {
+                entries[inode] = entry
+                continue
+            }
+            mine.nprocs += entry.nprocs
+            if let theirs = entry.lowestPid, mine.lowestPid.map({ theirs < $0 }) ?? true { mine.lowestPid = theirs }
+            entries[inode] = mine
+        }
+        pidMatches.formUnion(other.pidMatches)
+        uidMatches.formUnion(other.uidMatches)
     }
 
     mutating func count(inode: UInt64, type: NamespaceType, pid: Int32) {

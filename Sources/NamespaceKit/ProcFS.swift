@@ -12,21 +12,27 @@ enum ProcFS {
         var result: [Int32] = []
         result.reserveCapacity(1024)
         while let entry = readdir(dir) {
-            let pid: Int32? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                var value: Int32 = 0
-                var digits = 0
-                for byte in raw {
-                    if byte == 0 { break }
-                    guard byte >= 48, byte <= 57 else { return nil }
-                    value = value &* 10 &+ Int32(byte - 48)
-                    digits += 1
-                }
-                return digits > 0 ? value : nil
-            }
-            if let pid { result.append(pid) }
+            if let pid = Int32(exactly: numericName(entry) ?? -1), pid > 0 { result.append(pid) }
         }
         result.sort()
         return result
+    }
+
+    /// A directory entry's name as a number, or nil. The name is read in place: glibc's entries
+    /// are only `d_reclen` bytes long, so copying the whole `d_name` array can run off the buffer.
+    static func numericName(_ entry: UnsafeMutablePointer<dirent>) -> Int64? {
+        withUnsafePointer(to: &entry.pointee.d_name) { tuple in
+            tuple.withMemoryRebound(to: UInt8.self, capacity: 256) { name -> Int64? in
+                var value: Int64 = 0
+                var index = 0
+                while name[index] != 0 {
+                    guard name[index] >= 48, name[index] <= 57, index < 19 else { return nil }
+                    value = value * 10 + Int64(name[index] - 48)
+                    index += 1
+                }
+                return index > 0 ? value : nil
+            }
+        }
     }
 
     /// Inode of `/proc/PID/ns/TYPE`, or nil when the process is gone or not ours to look at.
@@ -36,9 +42,40 @@ enum ProcFS {
 
     /// `link` is a name in /proc/PID/ns, such as `time_for_children`.
     static func namespaceInode(pid: Int32, link: String) -> UInt64? {
-        var st = Glibc.stat()
-        guard fstatat(AT_FDCWD, "/proc/\(pid)/ns/\(link)", &st, 0) == 0 else { return nil }
-        return UInt64(st.st_ino)
+        let fd = open("/proc/\(pid)/ns", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return namespaceInode(directory: fd, link: link)
+    }
+
+    /// Reads the link's text (`pid:[4026531836]`) rather than stat()ing it: stat makes nsfs build a
+    /// dentry and inode for every call, readlink only formats the number.
+    static func namespaceInode(directory: Int32, link: String) -> UInt64? {
+        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        return withUnsafeMutableBytes(of: &buffer) { raw -> UInt64? in
+            let base = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+            let count = readlinkat(directory, link, base, raw.count)
+            guard count > 0 else { return nil }
+            var value: UInt64 = 0
+            var inDigits = false
+            for byte in raw.prefix(count) {
+                if byte == UInt8(ascii: "[") { inDigits = true; continue }
+                if byte == UInt8(ascii: "]") { return inDigits ? value : nil }
+                if inDigits {
+                    guard byte >= 48, byte <= 57 else { return nil }
+                    value = value &* 10 &+ UInt64(byte - 48)
+                }
+            }
+            return nil
+        }
+    }
+
+    /// The inodes of several namespace types of one process, opening its ns directory once.
+    static func namespaceInodes(pid: Int32, types: [NamespaceType]) -> [UInt64?] {
+        let fd = open("/proc/\(pid)/ns", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return Array(repeating: nil, count: types.count) }
+        defer { close(fd) }
+        return types.map { namespaceInode(directory: fd, link: $0.rawValue) }
     }
 
     /// Owner uid of the process, as `lsns` reports it (the owner of `/proc/PID`).

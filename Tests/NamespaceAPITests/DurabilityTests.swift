@@ -148,7 +148,7 @@ import Testing
         let refused = try ServerBinary(stateDirectory: directory)
         refused.process.waitUntilExit()
         #expect(refused.process.terminationStatus != 0)
-        #expect(refused.output.contains("no readable registry snapshot"))
+        #expect(eventually(3) { refused.output.contains("no readable registry snapshot") }, "\(refused.output)")
         #expect(refused.output.contains("--allow-empty-registry"))
         let allowed = try ServerBinary(stateDirectory: directory, arguments: ["--allow-empty-registry"])
         defer { allowed.stop() }

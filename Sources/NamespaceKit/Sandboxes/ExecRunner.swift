@@ -115,15 +115,17 @@ enum OutputCollector {
                 if n < 0 && Glibc.errno == EINTR { continue }
                 if n <= 0 { if n == 0 { open[fd] = false }; return }
                 let chunk = buffer[0..<n]
-                if fd == stdout { append(chunk, to: &output.stdout) } else { append(chunk, to: &output.stderr) }
+                let cut = fd == stdout ? append(chunk, to: &output.stdout) : append(chunk, to: &output.stderr)
+                if cut { output.truncated = true }
                 if !blocking { continue }
                 return
             }
         }
-        func append(_ chunk: ArraySlice<UInt8>, to target: inout [UInt8]) {
+        /// True when part of the chunk did not fit.
+        func append(_ chunk: ArraySlice<UInt8>, to target: inout [UInt8]) -> Bool {
             let room = max(0, cap - target.count)
-            if chunk.count > room { output.truncated = true }
             target += chunk.prefix(room)
+            return chunk.count > room
         }
         while open.values.contains(true) && !exited {
             let now = DispatchTime.now().uptimeNanoseconds

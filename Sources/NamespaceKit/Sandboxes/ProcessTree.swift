@@ -11,8 +11,7 @@ enum ProcessTree {
             guard let tasks = opendir("/proc/\(next)/task") else { continue }
             var children: [Int32] = []
             while let entry = readdir(tasks) {
-                let tid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                guard Int32(tid) != nil,
+                guard let tid = ProcFS.numericName(entry),
                       let bytes = ProcFS.read("/proc/\(next)/task/\(tid)/children") else { continue }
                 children += bytes.split(separator: UInt8(ascii: " ")).compactMap { Int32(String(decoding: $0, as: UTF8.self)) }
             }

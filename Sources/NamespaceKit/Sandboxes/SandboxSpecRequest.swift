@@ -44,11 +44,14 @@ public struct SandboxSpecRequest: Sendable, Decodable {
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
     }
 
+    /// Ids are read as wide integers and range-checked here, so that -1 or 2^32 is answered
+    /// with the member's name (Foundation reports an out-of-range UInt32 without a path).
     public struct StrictIdentity: Sendable, Decodable {
         var value: SandboxSpec.Identity
         public init(from decoder: Decoder) throws {
             try rejectUnknownMembers(decoder, allowed: ["uid", "gid"])
-            value = try SandboxSpec.Identity(from: decoder)
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            value = SandboxSpec.Identity(uid: try id(c, "uid"), gid: try id(c, "gid"))
         }
     }
 
@@ -56,7 +59,9 @@ public struct SandboxSpecRequest: Sendable, Decodable {
         var value: SandboxSpec.IDMapping
         public init(from decoder: Decoder) throws {
             try rejectUnknownMembers(decoder, allowed: ["insideId", "outsideId", "count"])
-            value = try SandboxSpec.IDMapping(from: decoder)
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            value = SandboxSpec.IDMapping(insideId: try id(c, "insideId"), outsideId: try id(c, "outsideId"),
+                                          count: try id(c, "count"))
         }
     }
 
@@ -70,6 +75,16 @@ public struct SandboxSpecRequest: Sendable, Decodable {
                 boottime: try c.decodeIfPresent(Int64.self, forKey: AnyKey("boottime")) ?? 0)
         }
     }
+}
+
+private func id(_ container: KeyedDecodingContainer<AnyKey>, _ name: String) throws -> UInt32 {
+    let key = AnyKey(name)
+    let wide = try container.decode(Int64.self, forKey: key)
+    guard let value = UInt32(exactly: wide) else {
+        throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [key],
+                                                debugDescription: "must be an integer from 0 to 4294967295"))
+    }
+    return value
 }
 
 struct AnyKey: CodingKey {

@@ -16,7 +16,7 @@ public enum SignalName {
 
     public static func name(of number: Int32) -> String {
         if let entry = table.first(where: { $0.1 == number }) { return entry.0 }
-        if number >= nsd_sigrtmin() && number <= nsd_sigrtmax() { return "nsd_sigrtmin()+\(number - nsd_sigrtmin())" }
+        if number >= nsd_sigrtmin() && number <= nsd_sigrtmax() { return "SIGRTMIN+\(number - nsd_sigrtmin())" }
         return "SIG\(number)"
     }
 
