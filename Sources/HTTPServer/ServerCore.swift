@@ -12,6 +12,8 @@ final class ServerCore: Sendable {
     let handler: any HTTPHandler
     let logger: Logger
     let bodyLimit: Int
+    /// Oversized bodies up to this many times the limit are drained before the 413.
+    static let drainFactor = 8
 
     init(handler: any HTTPHandler, logger: Logger, bodyLimit: Int) {
         self.handler = handler
@@ -24,10 +26,16 @@ final class ServerCore: Sendable {
         guard let existing = context.pointee else {
             let state = RequestState()
             context.pointee = Unmanaged.passRetained(state).toOpaque()
-            // Refuse an announced oversized body before reading a byte of it.
             if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
                let declared = Int(String(cString: length)), declared > bodyLimit {
-                return send(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
+                // A client that waits for 100-continue, or one announcing a huge body, is refused before
+                // it sends a byte. Others are already sending: a moderate excess is read and dropped,
+                // so that they see the 413 rather than a reset connection.
+                let waitsForContinue = MHD_lookup_connection_value(connection, .HEADER_KIND, "Expect") != nil
+                if waitsForContinue || declared > bodyLimit * Self.drainFactor {
+                    return send(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
+                }
+                state.tooLarge = true
             }
             return .YES
         }
@@ -37,7 +45,10 @@ final class ServerCore: Sendable {
         }
         if uploadSize.pointee > 0 {
             // Chunked bodies carry no length: count them, drop the excess, answer 413 at the end.
-            if let upload, state.body.count + uploadSize.pointee <= bodyLimit {
+            state.received += uploadSize.pointee
+            // Past the drain allowance the client is only wasting our time: drop the connection.
+            if state.received > bodyLimit * Self.drainFactor { return .NO }
+            if let upload, !state.tooLarge, state.body.count + uploadSize.pointee <= bodyLimit {
                 upload.withMemoryRebound(to: UInt8.self, capacity: uploadSize.pointee) {
                     state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: uploadSize.pointee))
                 }
@@ -107,6 +118,7 @@ private final class ValueBox {
 /// Lives from the first callback of a request to MHD's completion notice.
 final class RequestState: @unchecked Sendable {
     var body: [UInt8] = []
+    var received = 0
     var tooLarge = false
     private let started = RequestState.now()
     private let deferred = Mutex<Response?>(nil)

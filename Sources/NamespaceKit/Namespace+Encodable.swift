@@ -1,29 +1,4 @@
-// Members are written in the order of API.md, and absent values as explicit nulls, which is
-// what clients of the API read (synthesised Codable would drop them).
-
-extension Namespace: Encodable {
-    enum CodingKeys: String, CodingKey {
-        case inode, type, nprocs, pid, ppid, command, uid, user, path, parent, owner, sandbox
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(inode, forKey: .inode)
-        try c.encode(type, forKey: .type)
-        try c.encode(nprocs, forKey: .nprocs)
-        try c.encode(pid, forKey: .pid)
-        try c.encode(ppid, forKey: .ppid)
-        try c.encode(command, forKey: .command)
-        try c.encode(uid, forKey: .uid)
-        try c.encode(user, forKey: .user)
-        try c.encode(path, forKey: .path)
-        try c.encode(parent, forKey: .parent)
-        try c.encode(owner, forKey: .owner)
-        try c.encode(sandbox, forKey: .sandbox)
-    }
-}
-
-
+// Members whose JSON differs from the stored properties: computed ones, and a map keyed by type.
 
 extension NamespaceLimit: Encodable {
     enum CodingKeys: String, CodingKey { case type, max, used, available, sysctl }

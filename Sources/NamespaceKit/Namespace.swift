@@ -1,18 +1,18 @@
 /// One namespace as the inventory reports it; the process fields describe the lowest pid in it,
 /// as util-linux `lsns` does, and are nil when only an nsfs bind mount holds the namespace.
-public struct Namespace: Sendable, Equatable {
+public struct Namespace: Sendable, Equatable, Encodable {
     public var inode: UInt64
     public var type: NamespaceType
     public var nprocs: Int
-    public var pid: Int32?
-    public var ppid: Int32?
-    public var command: String?
-    public var uid: UInt32?
-    public var user: String?
+    @ExplicitNull public var pid: Int32?
+    @ExplicitNull public var ppid: Int32?
+    @ExplicitNull public var command: String?
+    @ExplicitNull public var uid: UInt32?
+    @ExplicitNull public var user: String?
     public var path: String
-    public var parent: UInt64?
-    public var owner: UInt64?
-    public var sandbox: String?
+    @ExplicitNull public var parent: UInt64?
+    @ExplicitNull public var owner: UInt64?
+    @ExplicitNull public var sandbox: String?
 }
 
 /// A process inside a namespace, for the detail view.
@@ -32,9 +32,9 @@ public struct NamespaceDetail: Sendable, Equatable {
 public struct InventoryQuery: Sendable, Equatable {
     public var types: Set<NamespaceType>
     /// Only the namespaces this process is in.
-    public var pid: Int32?
+    @ExplicitNull public var pid: Int32?
     /// Only the namespaces in which a process owned by this uid runs.
-    public var uid: UInt32?
+    @ExplicitNull public var uid: UInt32?
 
     public init(types: Set<NamespaceType> = Set(NamespaceType.allCases), pid: Int32? = nil, uid: UInt32? = nil) {
         self.types = types.isEmpty ? Set(NamespaceType.allCases) : types

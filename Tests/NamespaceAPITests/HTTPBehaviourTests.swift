@@ -145,14 +145,16 @@ struct HTTPBehaviourTests {
             return (items.first { $0["type"] as? String == "ipc" }!["used"] as! NSNumber).intValue
         }
         // Other tests make and drop namespaces meanwhile: compare once two readings of /limits agree.
+        func listedIPC() async throws -> Int { try await server.get("/namespaces?type=ipc").items.count }
         var compared = false
-        for _ in 0..<20 where !compared {
-            let before = try await usedIPC()
-            let listed = try await server.get("/namespaces?type=ipc").items.count
-            if try await usedIPC() == before {
-                #expect(before == listed - 1, "every listed ipc namespace but the host's is counted")
-                #expect(before >= 1)
+        for _ in 0..<50 where !compared {
+            let (used1, listed1, used2, listed2) = (try await usedIPC(), try await listedIPC(), try await usedIPC(), try await listedIPC())
+            if used1 == used2, listed1 == listed2 {
+                #expect(used1 == listed1 - 1, "every listed ipc namespace but the host's is counted")
+                #expect(used1 >= 1)
                 compared = true
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
             }
         }
         #expect(compared)

@@ -21,22 +21,11 @@ public struct ExecRequest: Sendable {
 }
 
 public struct ExecResult: Sendable, Encodable {
-    public var exitCode: Int32?
-    public var signal: String?
+    @ExplicitNull public var exitCode: Int32?
+    @ExplicitNull public var signal: String?
     public var stdout: String
     public var stderr: String
     public var truncated: Bool
-
-    enum CodingKeys: String, CodingKey { case exitCode, signal, stdout, stderr, truncated }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(exitCode, forKey: .exitCode)
-        try c.encode(signal, forKey: .signal)
-        try c.encode(stdout, forKey: .stdout)
-        try c.encode(stderr, forKey: .stderr)
-        try c.encode(truncated, forKey: .truncated)
-    }
 }
 
 extension SandboxManager {
