@@ -17,6 +17,11 @@ public struct Router: Sendable {
         routes.append(Route(method: method, segments: Self.split(pattern), handler: handler))
     }
 
+    /// Every method and path pattern, in the order added (for checking the OpenAPI document).
+    public var table: [(method: String, pattern: String)] {
+        routes.map { ($0.method, "/" + $0.segments.joined(separator: "/")) }
+    }
+
     public func route(_ request: Request) -> Reply {
         let segments = Self.split(request.path)
         var allowed: [String] = []

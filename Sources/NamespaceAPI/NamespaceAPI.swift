@@ -17,6 +17,8 @@ public struct NamespaceAPI: HTTPHandler {
         self.auth = token.map(BearerAuth.init(token:))
     }
 
+    public var routes: [(method: String, pattern: String)] { router.table }
+
     public func handle(_ request: Request) -> Reply {
         let isHealthCheck = request.path == "/healthz" && (request.method == "GET" || request.method == "HEAD")
         if !isHealthCheck, let auth, let problem = auth.check(request) {

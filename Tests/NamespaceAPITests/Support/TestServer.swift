@@ -14,13 +14,14 @@ final class TestServer: Sendable {
 
     let stateDirectory: String
     let sandboxes: SandboxManager
+    let api: NamespaceAPI
 
     init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024, quota: Int = 0) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         stateDirectory = NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
         sandboxes = try SandboxManager(stateDirectory: stateDirectory, quota: quota)
-        let api = NamespaceAPI(token: token, openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes)
+        api = NamespaceAPI(token: token, openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes)
         server = try HTTPServer(
             configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threads: threads,
                                                    perAddressLimit: perAddressLimit),
