@@ -93,3 +93,22 @@ import Testing
         #expect((body["detail"] as? String ?? "").contains("uts"), sourceLocation: sourceLocation)
     }
 }
+
+struct SandboxQuotaTests {
+    @Test func maxSandboxesAnswers429WithMaxAndUsed() async throws {
+        try #require(Host.isRoot, "needs root to create sandboxes")
+        let server = try TestServer(quota: 2)
+        let first = try await server.createSandbox(["command": ["sleep", "60"]])
+        let second = try await server.createSandbox(["command": ["sleep", "60"]])
+        let refused = try await server.postJSON("/sandboxes", ["command": ["sleep", "60"]])
+        #expect(refused.status == 429)
+        #expect(refused.json["type"] as? String == "urn:namespaced:problem:sandbox-quota")
+        #expect(refused.json["max"] as? Int == 2)
+        #expect(refused.json["used"] as? Int == 2)
+        #expect(try await server.get("/sandboxes").items.count == 2)
+        // An exited sandbox no longer counts against the quota.
+        try await server.deleteSandbox(first["id"] as! String)
+        let third = try await server.createSandbox(["command": ["true"]])
+        for sandbox in [second, third] { try await server.deleteSandbox(sandbox["id"] as! String) }
+    }
+}
