@@ -68,13 +68,19 @@ public final class HTTPServer: Sendable {
         self.port = listener.port
     }
 
-    /// Stops accepting, lets in-flight requests finish, and joins the worker threads.
+    /// Stops accepting, answers requests still waiting for a later reply with 503, lets in-flight
+    /// requests finish, and joins the worker threads.
     public func stop() {
         let handle = daemon.withLock { value -> DaemonHandle? in
             defer { value = nil }
             return value
         }
-        if let handle { MHD_stop_daemon(handle.pointer) }
+        guard let handle else { return }
+        let listener = MHD_quiesce_daemon(handle.pointer)
+        if listener >= 0 { close(listener) }
+        core.resumeAll(with: Problem(slug: "unavailable", title: "Service unavailable", status: 503,
+                                     detail: "the server is stopping; retry the request").response)
+        MHD_stop_daemon(handle.pointer)
     }
 
     deinit { stop() }

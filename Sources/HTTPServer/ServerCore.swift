@@ -21,6 +21,30 @@ final class ServerCore: Sendable {
         self.bodyLimit = bodyLimit
     }
 
+    /// Connections waiting for a `.later` reply. MHD aborts if stopped while any is suspended.
+    private let suspended = Mutex<[UInt: (state: RequestState, connection: ConnectionHandle)]>([:])
+    /// Resumed connections whose reply MHD has not sent yet.
+    private let resuming = Atomic<Int>(0)
+
+    /// Hands a deferred reply to its connection, once: a reply after shutdown already answered is dropped.
+    func resume(_ key: UInt, with response: Response) {
+        guard let entry = suspended.withLock({ $0.removeValue(forKey: key) }) else { return }
+        resuming.add(1, ordering: .relaxed)
+        entry.state.setDeferred(response)
+        MHD_resume_connection(entry.connection.pointer)
+    }
+
+    /// Answers every suspended request (the server is stopping) and waits, briefly, until sent.
+    func resumeAll(with response: Response) {
+        let keys = suspended.withLock { Array($0.keys) }
+        for key in keys { resume(key, with: response) }
+        var waited = 0
+        while resuming.load(ordering: .relaxed) > 0, waited < 200 {
+            usleep(10_000)
+            waited += 1
+        }
+    }
+
     func access(_ connection: OpaquePointer, url: String, method: String, upload: UnsafePointer<CChar>?,
                 uploadSize: UnsafeMutablePointer<Int>, context: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
         guard let existing = context.pointee else {
@@ -41,6 +65,7 @@ final class ServerCore: Sendable {
         }
         let state = Unmanaged<RequestState>.fromOpaque(existing).takeUnretainedValue()
         if let ready = state.takeDeferred() {
+            defer { resuming.subtract(1, ordering: .relaxed) }
             return send(ready, connection, method, url, state)
         }
         if uploadSize.pointee > 0 {
@@ -70,11 +95,10 @@ final class ServerCore: Sendable {
             return send(response, connection, method, url, state)
         case .later(let start):
             let handle = ConnectionHandle(pointer: connection)
+            let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(connection)))
+            suspended.withLock { $0[key] = (state, handle) }
             MHD_suspend_connection(connection)
-            start { response in
-                state.setDeferred(response)
-                MHD_resume_connection(handle.pointer)
-            }
+            start { [self] response in resume(key, with: response) }
             return .YES
         }
     }

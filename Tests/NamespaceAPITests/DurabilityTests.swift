@@ -197,7 +197,13 @@ import Testing
         let first = try ServerBinary(stateDirectory: directory)
         try #require(first.isListening)
         let sandbox = try await Self.create(first, #"{"command":["sleep","300"]}"#)
+        // A client waiting on the sandbox is answered, not cut off, when the server stops.
+        let waiting = Task { try await first.request("POST", "/sandboxes/\(sandbox["id"] as! String)/wait?timeout=60") }
+        try await Task.sleep(for: .milliseconds(300))
         first.process.terminate()
+        let answer = try await waiting.value
+        #expect(answer.status == 503)
+        #expect(answer.json["type"] as? String == "urn:namespaced:problem:unavailable")
         #expect(eventually(5) { !first.process.isRunning })
         first.process.waitUntilExit()
         #expect(first.process.terminationStatus == 0)
