@@ -198,7 +198,8 @@ import Testing
         try #require(first.isListening)
         let sandbox = try await Self.create(first, #"{"command":["sleep","300"]}"#)
         // A client waiting on the sandbox is answered, not cut off, when the server stops.
-        let waiting = Task { try await first.request("POST", "/sandboxes/\(sandbox["id"] as! String)/wait?timeout=60") }
+        let id = sandbox["id"] as! String
+        let waiting = Task { try await first.request("POST", "/sandboxes/\(id)/wait?timeout=60") }
         try await Task.sleep(for: .milliseconds(300))
         first.process.terminate()
         let answer = try await waiting.value
