@@ -7,11 +7,13 @@ public struct NamespaceAPI: HTTPHandler {
     private let auth: BearerAuth?
 
     /// - Parameter token: when set, every route but `GET /healthz` needs it as a bearer token.
-    public init(token: String?, openAPIDocument: String?, sandboxes: SandboxManager) {
+    /// - Parameter limitsMaxAge: how old, in seconds, `/limits` counts may be; polling dashboards
+    ///   then cost one /proc census per period, not one per request.
+    public init(token: String?, openAPIDocument: String?, sandboxes: SandboxManager, limitsMaxAge: Double = 0.25) {
         var router = Router()
         let inventory = sandboxes.inventory
         ServiceRoutes(openAPIDocument: openAPIDocument).register(in: &router)
-        NamespaceRoutes(inventory: inventory, limits: Limits(inventory: inventory)).register(in: &router)
+        NamespaceRoutes(inventory: inventory, limits: Limits(usage: sandboxes.usage, maxAge: limitsMaxAge)).register(in: &router)
         SandboxRoutes(manager: sandboxes).register(in: &router)
         self.router = router
         self.auth = token.map(BearerAuth.init(token:))

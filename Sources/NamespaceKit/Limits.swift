@@ -8,15 +8,18 @@ public struct NamespaceLimit: Sendable, Equatable {
 }
 
 public struct Limits: Sendable {
-    private let inventory: Inventory
+    private let usage: NamespaceUsage
+    private let maxAge: Double
 
-    public init(inventory: Inventory) {
-        self.inventory = inventory
+    /// - Parameter maxAge: how old, in seconds, the count of live namespaces may be.
+    public init(usage: NamespaceUsage, maxAge: Double) {
+        self.usage = usage
+        self.maxAge = maxAge
     }
 
     /// All eight types; `used` leaves out the host's initial namespace of each type.
     public func current() throws(SystemError) -> [NamespaceLimit] {
-        let used = Self.used(inventory.countByType())
+        let used = usage.counts(maxAge: maxAge)
         return try NamespaceType.allCases.map { type throws(SystemError) in
             NamespaceLimit(type: type, max: try Self.readMax(type), used: used[type] ?? 0)
         }

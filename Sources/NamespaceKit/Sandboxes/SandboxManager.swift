@@ -12,6 +12,8 @@ public final class SandboxManager: Sendable {
     let state: StateDirectory
     let quota: Int
     let admission: Admission
+    /// Live namespaces per type, shared by admission control and `/limits`.
+    public let usage = NamespaceUsage()
     let store: RegistryStore
     private let reaper = Mutex<Reaper?>(nil)
     /// What the start-up recovery wants an operator to read (damaged files, recovered generations).
@@ -38,7 +40,7 @@ public final class SandboxManager: Sendable {
         self.state = state
         self.quota = quota
         self.store = store
-        self.admission = Admission(inventory: Inventory())
+        self.admission = Admission(usage: usage)
         let adoption = Adoption.adopt(loaded.image, state: state)
         registry.restore(loaded.image, sandboxes: adoption.sandboxes, pidfds: adoption.pidfds)
         startupWarnings = loaded.warnings + adoption.notes
