@@ -20,9 +20,12 @@ void nsd_forward_sigset(sigset_t *set)
     sigaddset(set, SIGCHLD);
 }
 
-/* "exit 7 1733000000123456789\n" / "signal 15 ...\n", one pwrite at 0, then
- * fsync so a server restarted after a crash reads a durable status. A
- * record without the trailing newline is torn and must be ignored. */
+/* "exit 7 1733000000123456789\n" / "signal 15 ...\n", one pwrite at 0. A
+ * record without the trailing newline is torn and must be ignored. No fsync:
+ * a server restarted after its own crash reads the page cache, and a running
+ * server journals (and syncs) the status itself the moment it reaps us; only
+ * a crash of the whole machine in the next seconds could lose the record,
+ * and an fsync here would delay every sandbox's exit by a disk flush. */
 static void write_record(int fd, int status)
 {
     char buf[64];
@@ -43,7 +46,6 @@ static void write_record(int fd, int status)
     buf[n++] = '\n';
     while (pwrite(fd, buf, (size_t)n, 0) < 0 && errno == EINTR)
         ;
-    (void)fsync(fd);
 }
 
 /* 128+sig rather than re-raising: a pid-ns init cannot kill itself with
