@@ -7,6 +7,44 @@
 #include <string.h>
 #include <sys/socket.h>
 
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %HH in place, except control characters (%00-%1F, %7F): those stay escaped, so no
+ * NUL can cut a path or a query value short ("/sandboxes/ID%00junk" must not mean ID), and no
+ * newline reaches the access log. */
+static size_t unescape_printable(void *cls, struct MHD_Connection *connection, char *text) {
+    (void)cls;
+    (void)connection;
+    char *out = text;
+    for (const char *in = text; *in != '\0'; in++) {
+        if (in[0] == '%') {
+            int high = hex_value(in[1]);
+            int low = high < 0 ? -1 : hex_value(in[2]);
+            if (low >= 0) {
+                int value = high * 16 + low;
+                if (value >= 0x20 && value != 0x7f) {
+                    *out++ = (char)value;
+                    in += 2;
+                    continue;
+                }
+            }
+        }
+        *out++ = *in;
+    }
+    *out = '\0';
+    return (size_t)(out - text);
+}
+
+int nsd_http_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : (int)info->connect_fd;
+}
+
 struct MHD_Daemon *nsd_http_start(const struct nsd_http_config *c) {
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     return MHD_start_daemon(flags, 0, NULL, NULL, c->handler, c->handler_context,
@@ -16,6 +54,7 @@ struct MHD_Daemon *nsd_http_start(const struct nsd_http_config *c) {
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_seconds,
                             MHD_OPTION_NOTIFY_COMPLETED, c->completed, c->completed_context,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape_printable, NULL,
                             MHD_OPTION_END);
 }
 

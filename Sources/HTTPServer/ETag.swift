@@ -11,9 +11,10 @@ public enum ETag {
         return "\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
     }
 
-    /// Adds an ETag to a successful GET response and turns it into 304 when the client has it.
+    /// Adds an ETag to a successful JSON GET response and turns it into 304 when the client has it.
     public static func apply(to response: Response, for request: Request) -> Response {
-        guard request.method == "GET" || request.method == "HEAD", response.status == 200 else { return response }
+        guard request.method == "GET" || request.method == "HEAD", response.status == 200, response.file == nil,
+              response.header("Content-Type") == "application/json" else { return response }
         let tag = of(response.body)
         if let candidates = request.header("if-none-match"), matches(candidates, tag) {
             return Response(status: 304, headers: [("ETag", tag)])

@@ -1,8 +1,22 @@
 /// What a handler answers. Built whole before it is sent: the API's bodies are small.
 public struct Response: Sendable {
+    /// A body sent straight from a file (sendfile), never held in memory; the server closes `fd`.
+    public struct FileBody: Sendable {
+        public var fd: Int32
+        public var offset: UInt64
+        public var length: UInt64
+
+        public init(fd: Int32, offset: UInt64, length: UInt64) {
+            self.fd = fd
+            self.offset = offset
+            self.length = length
+        }
+    }
+
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    public var file: FileBody?
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
@@ -19,6 +33,12 @@ public struct Response: Sendable {
     }
 
     public static func empty(status: Int = 204) -> Response { Response(status: status) }
+
+    public static func file(_ file: FileBody, contentType: String) -> Response {
+        var response = Response(status: 200, headers: [("Content-Type", contentType)])
+        response.file = file
+        return response
+    }
 
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CHTTPShim
+import Foundation
 import CMicroHTTPD
 import Logging
 import Synchronization
@@ -22,12 +23,37 @@ final class ServerCore: Sendable {
     }
 
     /// Connections waiting for a `.later` reply. MHD aborts if stopped while any is suspended.
-    private let suspended = Mutex<[UInt: (state: RequestState, connection: ConnectionHandle)]>([:])
+    private let suspended = Mutex<[UInt64: (state: RequestState, connection: ConnectionHandle, socket: Int32)]>([:])
+    private let nextSuspension = Atomic<UInt64>(0)
+    /// Waiting requests at most; each holds a connection and its fd.
+    static let maxSuspended = 256
+    private let watcherStarted = Atomic<Bool>(false)
+
+    /// MHD does not watch a suspended connection's socket, so a client that gives up on a long wait
+    /// would hold its connection (and its per-address slot) until the wait's own timeout. This
+    /// thread resumes such connections as soon as their peer hangs up.
+    private func startHangUpWatcher() {
+        guard watcherStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        let thread = Thread { [self] in
+            while true {
+                usleep(250_000)
+                let entries = suspended.withLock { table in table.map { (key: $0.key, socket: $0.value.socket) } }
+                var fds = entries.map { pollfd(fd: $0.socket, events: Int16(NSD_POLLRDHUP), revents: 0) }
+                guard !fds.isEmpty, poll(&fds, nfds_t(fds.count), 0) > 0 else { continue }
+                let gone = Int16(Int32(NSD_POLLRDHUP) | POLLHUP | POLLERR | POLLNVAL)
+                for (entry, polled) in zip(entries, fds) where polled.revents & gone != 0 {
+                    resume(entry.key, with: Response(status: 499))
+                }
+            }
+        }
+        thread.name = "hang-up-watcher"
+        thread.start()
+    }
     /// Resumed connections whose reply MHD has not sent yet.
     private let resuming = Atomic<Int>(0)
 
     /// Hands a deferred reply to its connection, once: a reply after shutdown already answered is dropped.
-    func resume(_ key: UInt, with response: Response) {
+    func resume(_ key: UInt64, with response: Response) {
         guard let entry = suspended.withLock({ $0.removeValue(forKey: key) }) else { return }
         resuming.add(1, ordering: .relaxed)
         entry.state.setDeferred(response)
@@ -95,8 +121,21 @@ final class ServerCore: Sendable {
             return send(response, connection, method, url, state)
         case .later(let start):
             let handle = ConnectionHandle(pointer: connection)
-            let key = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(connection)))
-            suspended.withLock { $0[key] = (state, handle) }
+            // A fresh number per suspension, never the connection's address: MHD reuses that memory
+            // for later connections, and a late reply must not reach one of them.
+            let key = nextSuspension.add(1, ordering: .relaxed).newValue
+            let socket = nsd_http_connection_fd(connection)
+            let admitted = suspended.withLock { table -> Bool in
+                guard table.count < Self.maxSuspended else { return false }
+                table[key] = (state, handle, socket)
+                return true
+            }
+            guard admitted else {
+                let busy = Problem(slug: "unavailable", title: "Service unavailable", status: 503,
+                                   detail: "\(Self.maxSuspended) requests are already waiting; retry later")
+                return send(busy.response, connection, method, url, state)
+            }
+            startHangUpWatcher()
             MHD_suspend_connection(connection)
             start { [self] response in resume(key, with: response) }
             return .YES
@@ -105,16 +144,23 @@ final class ServerCore: Sendable {
 
     private func send(_ response: Response, _ connection: OpaquePointer, _ method: String, _ url: String,
                       _ state: RequestState) -> MHD_Result {
-        let mhdResponse = response.body.withUnsafeBytes { raw in
-            MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress),
-                                            .RESPMEM_MUST_COPY)
+        let mhdResponse: OpaquePointer?
+        if let file = response.file {
+            mhdResponse = MHD_create_response_from_fd_at_offset64(file.length, file.fd, file.offset)
+            if mhdResponse == nil { close(file.fd) }
+        } else {
+            mhdResponse = response.body.withUnsafeBytes { raw in
+                MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress),
+                                                .RESPMEM_MUST_COPY)
+            }
         }
         guard let mhdResponse else { return .NO }
         for (name, value) in response.headers { MHD_add_response_header(mhdResponse, name, value) }
         let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
         MHD_destroy_response(mhdResponse)
         if logger.logLevel <= .info {
-            logger.info("\(method) \(url) \(response.status) \(response.body.count)B \(state.elapsedMicroseconds)us")
+            let bytes = response.file.map { Int($0.length) } ?? response.body.count
+            logger.info("\(method) \(url) \(response.status) \(bytes)B \(state.elapsedMicroseconds)us")
         }
         return result
     }

@@ -19,6 +19,11 @@ enum JSONBody {
             let place = error.path.isEmpty ? "the body" : error.path
             throw .badRequest("unknown member '\(error.member)' in \(place)")
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+               let member = outOfRangeNumber(in: request.body) {
+                // Foundation refuses some numbers (1e300) without saying where; find the member.
+                throw .badRequest("\(member): the number is out of range")
+            }
             throw .badRequest(describe(error))
         } catch {
             throw .badRequest("the body is not valid JSON")
@@ -44,6 +49,29 @@ enum JSONBody {
             default: break
             }
         }
+    }
+
+    /// The path of the first number that is not a 64-bit integer, if the body parses at all.
+    static func outOfRangeNumber(in body: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) else { return nil }
+        func find(_ value: Any, _ path: String) -> String? {
+            switch value {
+            case let object as [String: Any]:
+                for (key, member) in object.sorted(by: { $0.key < $1.key }) {
+                    if let found = find(member, path.isEmpty ? key : path + "." + key) { return found }
+                }
+            case let array as [Any]:
+                for (index, element) in array.enumerated() {
+                    if let found = find(element, path + "[\(index)]") { return found }
+                }
+            case let number as NSNumber where !(number is Bool):
+                if Int64(exactly: number.doubleValue) == nil, number.int64Value.description != number.stringValue { return path }
+            default:
+                break
+            }
+            return nil
+        }
+        return find(object, "")
     }
 
     static func path(_ codingPath: [CodingKey]) -> String {

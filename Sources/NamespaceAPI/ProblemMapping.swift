@@ -47,6 +47,10 @@ extension Problem {
         case .idempotencyInProgress(let key):
             self = Problem(slug: "conflict", title: "Conflict", status: 409,
                            detail: "a request with Idempotency-Key '\(key)' is still in progress; retry it shortly")
+        case .execLimit(let limit):
+            self = Problem(slug: "exec-limit", title: "Too many execs", status: 429,
+                           detail: "\(limit) execs are already running; retry when one has finished",
+                           extensions: [("max", .int(limit))])
         case .storage(let error):
             self = Problem(slug: "storage-unavailable", title: "State directory unavailable", status: 503,
                            detail: error.description)

@@ -18,6 +18,8 @@ struct SandboxRoutes {
                     throw DecodingError.dataCorrupted(.init(codingPath: [key], debugDescription: "\(number) is not a signal number"))
                 }
                 signal = Int32(number)
+            } else if (try? c.decode(Double.self, forKey: key)) != nil {
+                throw DecodingError.dataCorrupted(.init(codingPath: [key], debugDescription: "must be a whole signal number or a name"))
             } else {
                 let name = try c.decode(String.self, forKey: key)
                 guard let number = SignalName.number(of: name) else {
@@ -129,13 +131,17 @@ struct SandboxRoutes {
             let sandbox = try Self.existing(manager, reference)
             guard sandbox.state == .running else { throw Problem(SandboxError.notRunning(sandbox.id)) }
             return .later { complete in
-                DispatchQueue.global().async {
-                    do throws(SandboxError) {
-                        let result = try manager.exec(reference, exec)
-                        complete((try? JSON.encode(result)).map { Response.json($0) } ?? Problem.internalError("encoding").response)
-                    } catch {
-                        complete(Problem(error).response)
+                do throws(SandboxError) {
+                    try manager.exec(reference, exec) { result in
+                        switch result {
+                        case .success(let output):
+                            complete((try? JSON.encode(output)).map { Response.json($0) } ?? Problem.internalError("encoding").response)
+                        case .failure(let error):
+                            complete(Problem(error).response)
+                        }
                     }
+                } catch {
+                    complete(Problem(error).response)
                 }
             }
         }
@@ -143,9 +149,11 @@ struct SandboxRoutes {
             try QueryParameters(request: request).allowOnly(["stream"])
             let text = request.queryValues("stream").first ?? "stdout"
             guard let stream = LogStream(rawValue: text) else { throw .badRequest("stream: '\(text)' must be stdout or stderr") }
-            let bytes: [UInt8]
-            do throws(SandboxError) { bytes = try manager.logs(request.parameters["ref"]!, stream: stream) } catch { throw Problem(error) }
-            return .now(Response(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: bytes))
+            let log: (fd: Int32, size: UInt64)?
+            do throws(SandboxError) { log = try manager.logs(request.parameters["ref"]!, stream: stream) } catch { throw Problem(error) }
+            let contentType = "text/plain; charset=utf-8"
+            guard let log else { return .now(.text("", contentType: contentType)) }
+            return .now(.file(.init(fd: log.fd, offset: 0, length: log.size), contentType: contentType))
         }
     }
 

@@ -38,9 +38,10 @@ public final class NamespaceUsage: Sendable {
     }
 
     private func fresh(_ limit: UInt64) -> [NamespaceType: Int]? {
-        let now = DispatchTime.now().uptimeNanoseconds
-        return latest.withLock { census in
-            guard census.takenAt != 0, limit > 0, now - census.takenAt <= limit else { return nil }
+        latest.withLock { census in
+            // Read the clock under the lock: a census stored meanwhile cannot be newer than `now`.
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard census.takenAt != 0, limit > 0, now >= census.takenAt, now - census.takenAt <= limit else { return nil }
             return census.counts.merging(census.createdSince, uniquingKeysWith: +)
         }
     }

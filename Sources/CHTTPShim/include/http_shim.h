@@ -22,4 +22,10 @@ struct MHD_Daemon *_Nullable nsd_http_start(const struct nsd_http_config *_Nonnu
 /// The client's address as text ("127.0.0.1", "::1", "unix"), for the access log.
 void nsd_http_client_address(struct MHD_Connection *_Nonnull connection, char *_Nonnull buffer, size_t size);
 
+/// POLLRDHUP (peer closed its end), which glibc declares only under _GNU_SOURCE.
+enum { NSD_POLLRDHUP = 0x2000 };
+
+/// The connection's socket, to notice a client that hangs up while its request is suspended.
+int nsd_http_connection_fd(struct MHD_Connection *_Nonnull connection);
+
 #endif

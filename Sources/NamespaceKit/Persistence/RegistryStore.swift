@@ -13,6 +13,8 @@ public final class RegistryStore: @unchecked Sendable {
     private let durability: Durability
     private let condition = NSCondition()
     private let compactEvery: Int
+    /// Background flushes and compactions, in order, off the shared global queues.
+    private let writer = DispatchQueue(label: "registry-writer")
     // Guarded by `condition`.
     private var pending: [UInt8] = []
     private var appended: UInt64 = 0
@@ -99,7 +101,7 @@ public final class RegistryStore: @unchecked Sendable {
                 entriesInJournal += Int(target - first + 1)
                 if entriesInJournal >= compactEvery, !compacting {
                     compacting = true
-                    DispatchQueue.global().async { self.compact() }
+                    writer.async { self.compact() }
                 }
             case .failure(let error):
                 failures.append((first, target, error))
@@ -112,7 +114,7 @@ public final class RegistryStore: @unchecked Sendable {
 
     /// Changes queued but not waited for (exits) are written soon by someone; make sure of it.
     func flushSoon(_ sequence: UInt64) {
-        DispatchQueue.global().async { try? self.waitDurable(sequence) }
+        writer.async { try? self.waitDurable(sequence) }
     }
 
     /// Writes the current registry as a new snapshot now (a clean stop).

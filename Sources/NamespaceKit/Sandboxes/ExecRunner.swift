@@ -30,6 +30,26 @@ public struct ExecResult: Sendable, Encodable {
 
 extension SandboxManager {
     public static let execOutputCap = 1 << 20
+    /// Execs running at once; each holds a thread, two pipes and a process.
+    public static let execLimit = 64
+
+    /// Runs the exec on a thread of its own (an exec may take minutes) and calls `completion` with
+    /// the result; refuses at once when `execLimit` execs are already running.
+    public func exec(_ reference: String, _ request: ExecRequest,
+                     completion: @escaping @Sendable (Result<ExecResult, SandboxError>) -> Void) throws(SandboxError) {
+        _ = try get(reference)
+        guard execSlots.withLock({ running in
+            guard running < Self.execLimit else { return false }
+            running += 1
+            return true
+        }) else { throw .execLimit(Self.execLimit) }
+        let thread = Thread { [self] in
+            defer { execSlots.withLock { $0 -= 1 } }
+            do throws(SandboxError) { completion(.success(try exec(reference, request))) } catch { completion(.failure(error)) }
+        }
+        thread.name = "exec"
+        thread.start()
+    }
 
     /// Joins every namespace of the sandbox (and its root), runs the command, collects its output
     /// up to the cap, and kills it when the timeout passes. Blocks: call it off the HTTP threads.
@@ -116,7 +136,9 @@ enum OutputCollector {
             target += chunk.prefix(room)
             return chunk.count > room
         }
-        while open.values.contains(true) && !exited {
+        // Until the process exits, whether or not it still holds the pipes: a command that closes
+        // its output must not escape the deadline.
+        while !exited {
             let now = DispatchTime.now().uptimeNanoseconds
             if now >= deadline {
                 nsd_pidfd_send_signal(process, SIGKILL)

@@ -10,4 +10,5 @@ public enum SandboxError: Error, Sendable {
     case spawnFailed(step: String, errno: Errno)
     case storage(SystemError)
     case idempotencyInProgress(String)
+    case execLimit(Int)
 }

@@ -16,6 +16,7 @@ public final class SandboxManager: Sendable {
     public let usage = NamespaceUsage()
     let store: RegistryStore
     private let reaper = Mutex<Reaper?>(nil)
+    let execSlots = Mutex(0)
     /// What the start-up recovery wants an operator to read (damaged files, recovered generations).
     public let startupWarnings: [String]
 
@@ -49,6 +50,9 @@ public final class SandboxManager: Sendable {
         }
         for (id, pidfd) in adoption.pidfds { reaper.watch(pidfd: pidfd, id: id) }
         self.reaper.withLock { $0 = reaper }
+        // libdispatch creates its timer machinery (three fds) on first use; do it now, so the
+        // server's fd count is flat from the start and a leak stands out.
+        Self.timers.asyncAfter(deadline: .now() + .milliseconds(1)) {}
         do throws(SystemError) {
             try store.start(at: loaded.nextGeneration) { registry.image(now: Date().timeIntervalSince1970) }
         } catch {
@@ -192,12 +196,16 @@ public final class SandboxManager: Sendable {
         return sandbox
     }
 
-    public func logs(_ reference: String, stream: LogStream) throws(SandboxError) -> [UInt8] {
+    /// The log file, open, with its size at this moment (an empty log when it is gone).
+    public func logs(_ reference: String, stream: LogStream) throws(SandboxError) -> (fd: Int32, size: UInt64)? {
         let sandbox = try get(reference)
-        return state.readLog(sandbox.id, stream: stream) ?? []
+        return state.openLog(sandbox.id, stream: stream)
     }
 
     // MARK: wait, signal, delete
+
+    /// Wait timeouts fire here, never behind long work on the shared global queues.
+    static let timers = DispatchQueue(label: "sandbox-wait-timers")
 
     /// Calls `completion` exactly once: when the sandbox exits, or with its current state after `timeout`.
     public func wait(_ reference: String, timeout: Double, completion: @escaping @Sendable (Sandbox) -> Void) throws(SandboxError) {
@@ -205,7 +213,7 @@ public final class SandboxManager: Sendable {
         let registration = try registry.addWaiter(reference) { once.call($0) }
         if let done = registration.sandbox { return once.call(done) }
         let registry = self.registry
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+        Self.timers.asyncAfter(deadline: .now() + timeout) {
             if registry.removeWaiter(id: registration.id, token: registration.token),
                let current = registry.find(registration.id) {
                 once.call(current)

@@ -70,21 +70,31 @@ public struct SandboxSpecRequest: Sendable, Decodable {
         public init(from decoder: Decoder) throws {
             try rejectUnknownMembers(decoder, allowed: ["monotonic", "boottime"])
             let c = try decoder.container(keyedBy: AnyKey.self)
-            value = SandboxSpec.TimeOffsets(
-                monotonic: try c.decodeIfPresent(Int64.self, forKey: AnyKey("monotonic")) ?? 0,
-                boottime: try c.decodeIfPresent(Int64.self, forKey: AnyKey("boottime")) ?? 0)
+            func offset(_ name: String) throws -> Int64 {
+                guard c.contains(AnyKey(name)) else { return 0 }
+                return try integer(c, AnyKey(name), rule: "must be whole seconds within ±2147483648")
+            }
+            value = SandboxSpec.TimeOffsets(monotonic: try offset("monotonic"), boottime: try offset("boottime"))
         }
     }
 }
 
 private func id(_ container: KeyedDecodingContainer<AnyKey>, _ name: String) throws -> UInt32 {
     let key = AnyKey(name)
-    let wide = try container.decode(Int64.self, forKey: key)
-    guard let value = UInt32(exactly: wide) else {
-        throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [key],
-                                                debugDescription: "must be an integer from 0 to 4294967295"))
+    let rule = "must be an integer from 0 to 4294967295"
+    guard let value = UInt32(exactly: try integer(container, key, rule: rule)) else {
+        throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [key], debugDescription: rule))
     }
     return value
+}
+
+/// Foundation reports a number too large for Int64 (1e300) without saying which member it was.
+private func integer(_ container: KeyedDecodingContainer<AnyKey>, _ key: AnyKey, rule: String) throws -> Int64 {
+    do {
+        return try container.decode(Int64.self, forKey: key)
+    } catch DecodingError.dataCorrupted {
+        throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [key], debugDescription: rule))
+    }
 }
 
 struct AnyKey: CodingKey {

@@ -67,8 +67,17 @@ public struct StateDirectory: Sendable {
         rmdir(directory(of: id))
     }
 
-    func readLog(_ id: String, stream: LogStream) -> [UInt8]? {
-        ProcFS.read(stream == .stdout ? stdout(of: id) : stderr(of: id), limit: Int.max)
+    /// The log open for reading with its size now: a sandbox still writing cannot make the answer endless.
+    func openLog(_ id: String, stream: LogStream) -> (fd: Int32, size: UInt64)? {
+        let path = stream == .stdout ? stdout(of: id) : stderr(of: id)
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        var st = Glibc.stat()
+        guard fstat(fd, &st) == 0 else {
+            close(fd)
+            return nil
+        }
+        return (fd, UInt64(st.st_size))
     }
 }
 
