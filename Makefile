@@ -6,7 +6,7 @@ VENV       := .venv
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps build release run test test-swift validate-spec bench clean
+.PHONY: all deps test-deps bench-deps build release run test test-swift validate-spec bench clean
 
 all: build
 
@@ -48,7 +48,32 @@ test-swift:
 validate-spec: test-deps
 	$(VENV)/bin/openapi-spec-validator api/openapi.yaml
 
-bench: release
+# The reference tools the figures are compared with, and the small C programs of bench/.
+BENCH_TOOLS := bench/out/mhd-bare bench/out/procs bench/out/create-client bench/out/clone-loop
+
+bench-deps: deps
+	@missing=""; \
+	for tool in wrk:wrk hyperfine:hyperfine jq:jq bwrap:bubblewrap lsns:util-linux curl:curl cc:gcc; do \
+		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq $$missing; \
+	fi
+
+bench/out/mhd-bare: bench/mhd-bare.c
+	@mkdir -p bench/out
+	cc -O2 -o $@ $< $$(pkg-config --cflags --libs libmicrohttpd)
+
+bench/out/create-client: bench/create-client.c
+	@mkdir -p bench/out
+	cc -O2 -pthread -o $@ $<
+
+bench/out/%: bench/%.c
+	@mkdir -p bench/out
+	cc -O2 -o $@ $<
+
+bench: release bench-deps $(BENCH_TOOLS)
 	./bench/run.sh
 
 clean:
