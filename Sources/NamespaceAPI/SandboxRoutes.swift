@@ -11,8 +11,8 @@ struct SandboxRoutes {
 
         init(from decoder: Decoder) throws {
             try rejectUnknownMembers(decoder, allowed: ["signal"])
-            let c = try decoder.container(keyedBy: AnyCodingKey.self)
-            let key = AnyCodingKey("signal")
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            let key = AnyKey("signal")
             if let number = try? c.decode(Int.self, forKey: key) {
                 guard SignalName.isValid(number) else {
                     throw DecodingError.dataCorrupted(.init(codingPath: [key], debugDescription: "\(number) is not a signal number"))
@@ -181,12 +181,4 @@ struct SandboxRoutes {
         guard timeout > 0, timeout <= 300 else { throw .badRequest("timeout: must be more than 0 and at most 300 seconds") }
         return ExecRequest(command: body.command, env: body.env, cwd: body.cwd, timeout: timeout)
     }
-}
-
-struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ string: String) { stringValue = string }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }
