@@ -40,10 +40,11 @@ run: release
 
 test: test-deps validate-spec test-swift
 
+# The C shim's own host-side test first, so that swift test's summary closes the output.
 test-swift:
+	sh Tests/CShim/run.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	sh Tests/CShim/run.sh
 
 validate-spec: test-deps
 	$(VENV)/bin/openapi-spec-validator api/openapi.yaml
