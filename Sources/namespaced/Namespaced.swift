@@ -99,7 +99,8 @@ struct Namespaced: ParsableCommand {
         logger.notice("signal \(received): finishing in-flight requests and stopping")
         server.stop()
         do {
-            try sandboxes.checkpoint()
+            let snapshot = try sandboxes.checkpoint()
+            logger.notice("wrote snapshot generation \(snapshot.generation): \(snapshot.sandboxes) sandboxes, \(snapshot.bytes) bytes in \(Int(snapshot.seconds * 1000)) ms")
         } catch {
             logger.error("could not write the final registry snapshot: \(error); the journal still holds every change")
         }

@@ -117,19 +117,35 @@ public final class RegistryStore: @unchecked Sendable {
         writer.async { try? self.waitDurable(sequence) }
     }
 
+    /// What writing one snapshot took.
+    public struct SnapshotStats: Sendable {
+        public var generation: UInt64
+        public var sandboxes: Int
+        public var bytes: Int
+        public var seconds: Double
+    }
+
     /// Writes the current registry as a new snapshot now (a clean stop).
-    func checkpoint() throws(SystemError) {
+    func checkpoint() throws(SystemError) -> SnapshotStats {
         condition.lock()
         while compacting { condition.wait() }
         compacting = true
         condition.unlock()
-        compact()
+        return try compact().get()
     }
 
     /// Folds the journal into a new snapshot: switch to a new journal while no batch is being
     /// written, capture the registry, then write the snapshot outside the lock. The snapshot holds
-    /// every change of the old journal, and replaying a change it already holds is harmless.
-    private func compact() {
+    /// every change of the old journal, and replaying a change it already holds is harmless; if
+    /// writing it fails, the journals still hold everything and nothing is pruned.
+    @discardableResult
+    private func compact() -> Result<SnapshotStats, SystemError> {
+        defer {
+            condition.lock()
+            compacting = false
+            condition.broadcast()
+            condition.unlock()
+        }
         condition.lock()
         while writing { condition.wait() }
         writing = true
@@ -137,6 +153,7 @@ public final class RegistryStore: @unchecked Sendable {
         let image = capture?() ?? RegistryImage()
         let path = files.journal(next)
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let opened = fd >= 0 ? nil : SystemError("open", path)
         if fd >= 0 {
             close(journalFD)
             journalFD = fd
@@ -146,13 +163,15 @@ public final class RegistryStore: @unchecked Sendable {
         writing = false
         condition.broadcast()
         condition.unlock()
-        if fd >= 0, (try? writeSnapshot(image, generation: next)) != nil {
-            prune()
+        if let opened { return .failure(opened) }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let result = Result { () throws(SystemError) -> SnapshotStats in
+            let bytes = try writeSnapshot(image, generation: next)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            return SnapshotStats(generation: next, sandboxes: image.order.count, bytes: bytes, seconds: seconds)
         }
-        condition.lock()
-        compacting = false
-        condition.broadcast()
-        condition.unlock()
+        if case .success = result { prune() }
+        return result
     }
 
     /// Appends a batch; on failure the journal is cut back so no half-written change stays in it.
@@ -168,12 +187,15 @@ public final class RegistryStore: @unchecked Sendable {
         }
     }
 
-    func writeSnapshot(_ image: RegistryImage, generation: UInt64) throws(SystemError) {
+    /// Returns the snapshot's size in bytes.
+    @discardableResult
+    func writeSnapshot(_ image: RegistryImage, generation: UInt64) throws(SystemError) -> Int {
         let data: Data
         do { data = try JSONEncoder().encode(image.snapshot(generation: generation)) } catch {
             throw SystemError("encode", files.snapshot(generation), errno: .invalidArgument)
         }
         try files.writeAtomically(data, to: files.snapshot(generation), sync: durability == .fsync)
+        return data.count
     }
 
     /// Deletes what no recovery can need: snapshots older than the newest two, and journals older

@@ -61,7 +61,8 @@ public final class SandboxManager: Sendable {
     }
 
     /// Writes the whole registry as a new snapshot, for a clean stop.
-    public func checkpoint() throws(SystemError) {
+    @discardableResult
+    public func checkpoint() throws(SystemError) -> RegistryStore.SnapshotStats {
         try store.checkpoint()
     }
 
