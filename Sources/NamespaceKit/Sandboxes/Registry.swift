@@ -7,6 +7,8 @@ public final class Registry: Sendable {
 
     struct Entry {
         var sandbox: Sandbox
+        /// Creation order: entries are kept in a dictionary, so removal costs O(1), not O(n).
+        var sequence: UInt64
         /// Owned by the registry; -1 once the sandbox has been reaped.
         var pidfd: Int32
         var waiters: [UInt64: Waiter] = [:]
@@ -14,7 +16,8 @@ public final class Registry: Sendable {
 
     struct State {
         var entries: [String: Entry] = [:]
-        var order: [String] = []
+        var nextSequence: UInt64 = 0
+        var running = 0
         /// Names in use, including names reserved by creations still in flight.
         var names: [String: String] = [:]
         var inodeOwners: [UInt64: String] = [:]
@@ -22,15 +25,27 @@ public final class Registry: Sendable {
         var nextWaiter: UInt64 = 0
         var keys: [String: IdempotencyRecord] = [:]
         var keysInFlight = Set<String>()
+
+        mutating func add(_ entry: Entry) {
+            var entry = entry
+            nextSequence += 1
+            entry.sequence = nextSequence
+            if entry.sandbox.state == .running { running += 1 }
+            entries[entry.sandbox.id] = entry
+        }
+
+        /// Entries in creation order; O(n log n), paid by the list route, not by create or delete.
+        var ordered: [Entry] { entries.values.sorted { $0.sequence < $1.sequence } }
     }
 
     let state = Mutex(State())
+
 
     public init() {}
 
     /// All sandboxes in creation order.
     public var sandboxes: [Sandbox] {
-        state.withLock { s in s.order.compactMap { s.entries[$0]?.sandbox } }
+        state.withLock { s in s.ordered.map(\.sandbox) }
     }
 
     /// By id, or else by name.
@@ -50,7 +65,7 @@ public final class Registry: Sendable {
     }
 
     var runningCount: Int {
-        state.withLock { s in s.entries.values.filter { $0.sandbox.state == .running }.count + s.reservedSlots }
+        state.withLock { s in s.running + s.reservedSlots }
     }
 
     /// Holds a name and a quota slot while a sandbox is being created.
@@ -58,7 +73,7 @@ public final class Registry: Sendable {
         try state.withLock { s throws(SandboxError) in
             if let name, s.names[name] != nil { throw .nameTaken(name) }
             if quota > 0 {
-                let used = s.entries.values.filter { $0.sandbox.state == .running }.count + s.reservedSlots
+                let used = s.running + s.reservedSlots
                 if used >= quota { throw .quota(max: quota, used: used) }
             }
             if let name { s.names[name] = id }
@@ -77,8 +92,7 @@ public final class Registry: Sendable {
     func insert(_ sandbox: Sandbox, pidfd: Int32, created: [UInt64]) {
         state.withLock { s in
             s.reservedSlots -= 1
-            s.entries[sandbox.id] = Entry(sandbox: sandbox, pidfd: pidfd)
-            s.order.append(sandbox.id)
+            s.add(Entry(sandbox: sandbox, sequence: 0, pidfd: pidfd))
             for inode in created { s.inodeOwners[inode] = sandbox.id }
         }
     }
@@ -88,6 +102,7 @@ public final class Registry: Sendable {
         let result: (Sandbox, [Waiter], Int32)? = state.withLock { s in
             guard var entry = s.entries[id], entry.sandbox.state == .running else { return nil }
             update(&entry.sandbox)
+            s.running -= 1
             let waiters = Array(entry.waiters.values)
             let fd = entry.pidfd
             entry.waiters = [:]
@@ -158,8 +173,10 @@ public final class Registry: Sendable {
     func image(now: Double) -> RegistryImage {
         state.withLock { s in
             var image = RegistryImage()
-            image.order = s.order
-            for id in s.order { if let entry = s.entries[id] { image.sandboxes[id] = SandboxRecord(entry.sandbox) } }
+            for entry in s.ordered {
+                image.order.append(entry.sandbox.id)
+                image.sandboxes[entry.sandbox.id] = SandboxRecord(entry.sandbox)
+            }
             image.keys = s.keys.filter { now - $0.value.createdAt < IdempotencyRecord.lifetime }
             return image
         }
@@ -169,8 +186,7 @@ public final class Registry: Sendable {
     func restore(_ image: RegistryImage, sandboxes: [Sandbox], pidfds: [String: Int32]) {
         state.withLock { s in
             for sandbox in sandboxes {
-                s.entries[sandbox.id] = Entry(sandbox: sandbox, pidfd: pidfds[sandbox.id] ?? -1)
-                s.order.append(sandbox.id)
+                s.add(Entry(sandbox: sandbox, sequence: 0, pidfd: pidfds[sandbox.id] ?? -1))
                 if let name = sandbox.name { s.names[name] = sandbox.id }
                 for type in sandbox.spec.namespaces { if let inode = sandbox.namespaces[type] ?? nil { s.inodeOwners[inode] = sandbox.id } }
             }
@@ -181,9 +197,11 @@ public final class Registry: Sendable {
     func remove(id: String) -> Sandbox? {
         state.withLock { s in
             guard let entry = s.entries.removeValue(forKey: id) else { return nil }
-            s.order.removeAll { $0 == id }
+            if entry.sandbox.state == .running { s.running -= 1 }
             if let name = entry.sandbox.name, s.names[name] == id { s.names[name] = nil }
-            s.inodeOwners = s.inodeOwners.filter { $0.value != id }
+            for case let inode? in entry.sandbox.namespaces.values where s.inodeOwners[inode] == id {
+                s.inodeOwners[inode] = nil
+            }
             if entry.pidfd >= 0 { close(entry.pidfd) }
             return entry.sandbox
         }
