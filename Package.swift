@@ -22,6 +22,7 @@ let package = Package(
         ),
         .target(name: "CHTTPShim", dependencies: ["CMicroHTTPD"]),
         .target(name: "CNamespace"),
+        .executableTarget(name: "nsd-init", path: "Sources/nsd-init"),
         .target(
             name: "NamespaceKit",
             dependencies: ["CNamespace", .product(name: "SystemPackage", package: "swift-system")],

@@ -1,26 +1,27 @@
 /*
- * nsd_internal.h — private to the spawn/exec shim (not exported to Swift).
+ * nsd_internal.h — private to the shim and nsd-init (not exported to Swift):
+ * the step names a failure is reported under, the (step, errno) report a
+ * child writes on its error pipe, and the wire format between the server
+ * (Sources/CNamespace) and its spawner process (Sources/nsd-init).
  *
- * Rule for everything declared "child-safe" here: it may run in a child of
- * a multi-threaded process after a raw clone, so it uses raw syscalls only:
- * no malloc, no stdio, no locks, no glibc wrappers that broadcast to other
- * threads (setresuid & co. use the nptl setxid broadcast and can hang).
+ * Both targets compile this header (nsd-init by relative path: SwiftPM
+ * gives it no dependency on CNamespace), and both are always built from
+ * the same tree, so the layout needs no versioning beyond a magic number.
  */
 #ifndef NSD_INTERNAL_H
 #define NSD_INTERNAL_H
 
-#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ns_spawn.h"
+#include "include/ns_spawn.h"
 
 #define NSD_ALL_NS                                                        \
     ((uint64_t)(NSD_CLONE_NEWTIME | NSD_CLONE_NEWNS | NSD_CLONE_NEWCGROUP | \
                 NSD_CLONE_NEWUTS | NSD_CLONE_NEWIPC | NSD_CLONE_NEWUSER |   \
                 NSD_CLONE_NEWPID | NSD_CLONE_NEWNET))
 
-/* Steps a child can fail at; sent over the error pipe as an index (not a
+/* Steps a child (or the spawner) can fail at; sent as an index (not a
  * pointer) so the report is plain data. Names are in steps.c. */
 enum nsd_step {
     NSD_STEP_SYNC,
@@ -49,6 +50,13 @@ enum nsd_step {
     NSD_STEP_EXEC,
     NSD_STEP_SETNS_TIME,
     NSD_STEP_SETNS,
+    /* Spawner side (nsd-init, before or right after its clone3). */
+    NSD_STEP_CLONE3,
+    NSD_STEP_PIPE,
+    NSD_STEP_UID_MAP,
+    NSD_STEP_GID_MAP,
+    NSD_STEP_OPEN_TIME,
+    NSD_STEP_REQUEST,
     NSD_STEP_COUNT
 };
 
@@ -60,71 +68,67 @@ struct nsd_report {
     int32_t err;
 };
 
-/* --- child-safe helpers (rawsys.c) --- */
-pid_t nsd_raw_fork(void);                       /* clone3, exit_signal SIGCHLD */
-pid_t nsd_raw_clone(uint64_t flags);            /* same, with extra clone flags */
-int nsd_raw_setresuid(uid_t uid);
-int nsd_raw_setresgid(gid_t gid);
-int nsd_raw_setgroups_none(void);
-int nsd_raw_pivot_root(const char *new_root, const char *put_old);
-int nsd_raw_mount_readonly(const char *path);   /* mount_setattr RDONLY */
-int nsd_raw_setns(int fd, int nstype);
-/* Parent side: clone3 with exit_signal SIGCHLD and a pidfd in *pidfd. */
-pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd);
+/* ---- server <-> spawner (nsd-init) protocol ----
+ * A SOCK_STREAM socketpair; the spawner has its end on fd 3. One request at
+ * a time (the server serialises them): a header, sent with its fds
+ * (SCM_RIGHTS), then body_len bytes of NUL-terminated strings:
+ *   path, argv[argc], envp[envc], then each optional string whose bit is
+ *   set in `present`, in NSD_WIRE_* order.
+ * Reply: one nsd_wire_reply, with fds (see below).
+ */
+#define NSD_WIRE_MAGIC 0x6e736431u          /* "nsd1" */
+#define NSD_WIRE_MAX_BODY (64u << 20)
+#define NSD_WIRE_MAX_FDS 4
+#define NSD_SPAWNER_FD 3
 
-/* --- child-safe fd / report helpers (childutil.c) --- */
-/* Report (step, errno) on fd; errno is read by the helper. */
-void nsd_report(int fd, int step);
-/* Close every fd >= 3 except those listed (negative entries ignored). */
-void nsd_close_all_except(const int *keep, int n);
-/* Put in/out/err onto 0/1/2 safely even when they already are 0..2. */
-int nsd_setup_stdio(int in, int out, int err);
-/* Reset every disposition to SIG_DFL and unblock all signals. */
-void nsd_reset_signals(void);
-void nsd_default_dispositions(void);
-/* Decimal formatting without snprintf; returns chars written. */
-int nsd_fmt_u64(char *buf, uint64_t v);
-size_t nsd_strlen(const char *s);
-
-/* --- supervise.c: the sandbox init's main loop --- */
-/* The signals the init forwards to the command. */
-void nsd_forward_sigset(sigset_t *set);          /* forwarded + SIGCHLD */
-/* Forward signals to `child`, reap everything, and when `child` ends
- * record its status on record_fd (if >= 0) and _exit(code or 128+sig).
- * Never returns. */
-__attribute__((noreturn)) void nsd_supervise(pid_t child, int record_fd);
-
-/* --- sandbox_init.c: what the clone child runs --- */
-struct nsd_init_ctx {
-    const struct nsd_spawn_config *cfg;
-    int sync_r;          /* parent writes one byte when maps are written */
-    int err_w;           /* error pipe, O_CLOEXEC */
-    int devnull;
-    size_t hostname_len;
-    size_t domainname_len;
-    const char *cwd;
-    char timens_offsets[96];   /* preformatted "monotonic S 0\nboottime S 0\n" */
-    size_t timens_offsets_len;
-    /* The server's argument area (argv strings, contiguous), which the init
-     * overwrites so `ps`/`pkill -f namespaced` never mistake it for the server. */
-    char *args;
-    size_t args_len;
+enum nsd_wire_kind {
+    /* fds: stdout, stderr[, exit record]. Reply fds on success: the init's
+     * pidfd, the read end of its error pipe (EOF: the command exec'd). */
+    NSD_WIRE_SPAWN = 1,
+    /* fds: the sandbox init's pidfd, stdout, stderr. Reply fds on success:
+     * the helper's pidfd, the read end of its error/report pipe. */
+    NSD_WIRE_EXEC = 2,
 };
-__attribute__((noreturn)) void nsd_sandbox_init(const struct nsd_init_ctx *ctx);
 
-/* --- mounts.c, uts_net.c, timens.c: child-side setup steps.
- * Each returns 0 or -1 with errno set and *step filled. --- */
-int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int *step);
-int nsd_setup_uts_net(const struct nsd_init_ctx *ctx, int *step);
-int nsd_setup_timens(const struct nsd_init_ctx *ctx, int *step);
+enum {
+    NSD_WIRE_HOSTNAME = 1u << 0,
+    NSD_WIRE_DOMAINNAME = 1u << 1,
+    NSD_WIRE_UID_MAP = 1u << 2,
+    NSD_WIRE_GID_MAP = 1u << 3,
+    NSD_WIRE_ROOTFS = 1u << 4,
+    NSD_WIRE_CWD = 1u << 5,
+};
 
-/* --- parent side (parentutil.c) --- */
-/* The calling process's argument area: start and length (0 if unknown). */
-void nsd_argument_area(char **start, size_t *len);
-/* Wait for the child's report: 0 on EOF (success), 1 with *rep filled. */
-int nsd_read_report(int fd, int timeout_ms, struct nsd_report *rep);
-/* Kill (if kill_it) and reap a failed child; closes pidfd. */
-void nsd_reap_failed(pid_t pid, int pidfd, int kill_it);
-void nsd_close_quietly(int fd);
+struct nsd_wire_req {
+    uint32_t magic;
+    uint32_t kind;
+    uint32_t body_len;
+    uint32_t nfds;
+    uint64_t ns_flags;
+    int64_t time_offset_monotonic;
+    int64_t time_offset_boottime;
+    uint32_t uid;
+    uint32_t gid;
+    uint32_t argc;
+    uint32_t envc;
+    uint32_t present;
+    int32_t setgroups_deny;
+    int32_t readonly_rootfs;
+    int32_t mount_proc;
+    int32_t has_record;     /* spawn: a third fd (the exit record) follows */
+    int32_t pid;            /* exec: host pid of the sandbox init */
+};
+
+/* status 0: started; pid is the process the server now owns (the init, or
+ * the exec helper), both its children thanks to CLONE_PARENT.
+ * status -1: failed at `step` with `err`. If pid > 0 the process exists
+ * anyway (it failed after clone3): its pidfd comes as the only fd, and the
+ * server kills and reaps it. */
+struct nsd_wire_reply {
+    int32_t status;
+    int32_t step;
+    int32_t err;
+    int32_t pid;
+};
 
 #endif /* NSD_INTERNAL_H */

@@ -1,15 +1,14 @@
-/* parentutil.c — parent-side helpers shared by nsd_spawn and nsd_exec_in:
+/* parentutil.c — server-side helpers shared by nsd_spawn and nsd_exec_in:
  * wait for the child's (step, errno) report, clean up a failed child. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "nsd_internal.h"
+#include "shim.h"
 
 void nsd_close_quietly(int fd)
 {
@@ -58,23 +57,4 @@ void nsd_reap_failed(pid_t pid, int pidfd, int kill_it)
         ;
     nsd_close_quietly(pidfd);
     errno = saved;
-}
-
-/* glibc's program_invocation_name is argv[0], the start of the area the
- * kernel shows as /proc/PID/cmdline; its length is that file's size. */
-void nsd_argument_area(char **start, size_t *len)
-{
-    char buf[4096];
-    size_t total = 0;
-    ssize_t n;
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-
-    *start = program_invocation_name;
-    *len = 0;
-    if (fd < 0)
-        return;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        total += (size_t)n;
-    close(fd);
-    *len = total;
 }

@@ -1,4 +1,4 @@
-/* steps.c — names of the child-side steps, as the API's `detail` shows them. */
+/* steps.c — names of the child- and spawner-side steps, as the API's `detail` shows them. */
 #include "nsd_internal.h"
 
 static const char *const names[NSD_STEP_COUNT] = {
@@ -28,6 +28,12 @@ static const char *const names[NSD_STEP_COUNT] = {
     [NSD_STEP_EXEC] = "exec",
     [NSD_STEP_SETNS_TIME] = "setns time",
     [NSD_STEP_SETNS] = "setns",
+    [NSD_STEP_CLONE3] = "clone3",
+    [NSD_STEP_PIPE] = "pipe",
+    [NSD_STEP_UID_MAP] = "uid_map",
+    [NSD_STEP_GID_MAP] = "gid_map",
+    [NSD_STEP_OPEN_TIME] = "open time_for_children",
+    [NSD_STEP_REQUEST] = "nsd-init request",
 };
 
 const char *nsd_step_name(int step)

@@ -1,5 +1,5 @@
-/* tests/cshim/test.c — host-side checks of the namespace spawn shim.
- * Run as root via tests/cshim/run.sh. Each check prints PASS/FAIL/SKIP. */
+/* Tests/CShim/test.c — host-side checks of the namespace spawn shim and
+ * its nsd-init spawner. Run as root via Tests/CShim/run.sh. Each check prints PASS/FAIL/SKIP. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -153,11 +153,26 @@ static int no_zombie_children(void)
     return zombies_of_ours() == 0;
 }
 
-/* No child of ours may be left, zombie or not. */
+/* No child of ours may be left, zombie or not, but the spawner (nsd-init,
+ * which lives as long as we do). */
 static int no_children_left(void)
 {
-    int st;
-    return waitpid(-1, &st, WNOHANG | __WALL) < 0 && errno == ECHILD;
+    char p[64];
+    pid_t spawner = nsd_spawner_pid();
+    const char *kids;
+    int n = 0;
+    snprintf(p, sizeof p, "/proc/%d/task/%d/children", getpid(), getpid());
+    kids = read_file(p);
+    for (const char *k = kids; *k;) {
+        pid_t c = (pid_t)strtol(k, (char **)&k, 10);
+        if (c > 0 && c != spawner)
+            n++;
+        while (*k == ' ' || *k == '\n')
+            k++;
+    }
+    if (n)
+        printf("  children left: %s (spawner %d)\n", kids, spawner);
+    return n == 0;
 }
 
 static void test_uts(void)
@@ -599,6 +614,16 @@ static void test_enospc(void)
         int fd;
         if (unshare(CLONE_NEWUSER) < 0)
             _exit(10);
+        /* Our spawner is exec'd: it keeps its capabilities in this user
+         * namespace only if it starts as a mapped root. */
+        const char *maps[][2] = { { "/proc/self/setgroups", "deny" }, { "/proc/self/uid_map", "0 0 1\n" },
+                                  { "/proc/self/gid_map", "0 0 1\n" } };
+        for (int i = 0; i < 3; i++) {
+            fd = open(maps[i][0], O_WRONLY);
+            if (fd < 0 || write(fd, maps[i][1], strlen(maps[i][1])) != (ssize_t)strlen(maps[i][1]))
+                _exit(11);
+            close(fd);
+        }
         fd = open("/proc/sys/user/max_cgroup_namespaces", O_WRONLY);
         if (fd < 0 || write(fd, "0\n", 2) != 2)
             _exit(11);
@@ -671,6 +696,71 @@ static void test_threads(void)
           "threads: %d/45 spawns from 3 threads under malloc load", ok[0] + ok[1] + ok[2]);
 }
 
+/* The spawner: its own process (comm nsd-spawner), started once; each
+ * init is a copy of it, not of us: small, named nsd-init, no environment. */
+static void test_spawner(void)
+{
+    char *argv[] = { "/bin/sleep", "30", NULL };
+    char *env[] = { "PATH=/bin", "SECRET=x", "LD_PRELOAD=/nonexistent.so", NULL };
+    struct nsd_spawn_config c;
+    struct nsd_spawn_result r;
+    struct nsd_wait_status ws;
+    char p[64], cmdline[64];
+    size_t big = 256u << 20;
+    char *heap = malloc(big);
+    memset(heap, 1, big);                  /* a big, touched address space */
+    int out = open_out("spawner");
+    base_cfg(&c, argv, out);
+    c.envp = env;
+    if (nsd_spawn(&c, &r) < 0) {
+        CHECK(0, "spawner: spawn failed at %s: %s", r.step, strerror(r.err));
+        close(out);
+        free(heap);
+        return;
+    }
+    pid_t spawner = nsd_spawner_pid();
+    snprintf(p, sizeof p, "/proc/%d/comm", spawner);
+    CHECK(spawner > 0 && strcmp(read_file(p), "nsd-spawner\n") == 0 &&
+              status_field(spawner, "PPid:") == getpid(),
+          "spawner: pid %d, our child, comm %s", spawner, read_file(p));
+    snprintf(p, sizeof p, "/proc/%d/cmdline", r.pid);
+    snprintf(cmdline, sizeof cmdline, "%s", read_file(p));
+    snprintf(p, sizeof p, "/proc/%d/environ", r.pid);
+    const char *environ_init = read_file(p);
+    long rss = status_field(r.pid, "VmRSS:");
+    pid_t cmd = first_child(r.pid);
+    snprintf(p, sizeof p, "/proc/%d/environ", cmd);
+    CHECK(strcmp(cmdline, "nsd-init") == 0 && environ_init[0] == 0 && rss > 0 && rss < 32 * 1024 &&
+              status_field(r.pid, "PPid:") == getpid() && strncmp(read_file(p), "PATH=/bin", 9) == 0,
+          "init: cmdline %s, empty environ, VmRSS %ld KiB (we have 256 MiB), our child; command env ok",
+          cmdline, rss);
+    nsd_pidfd_send_signal(r.pidfd, SIGKILL);
+    nsd_pidfd_wait(r.pidfd, -1, &ws);
+    close(r.pidfd);
+    close(out);
+    free(heap);
+
+    /* A spawner that died is replaced, and reaped. */
+    kill(spawner, SIGKILL);
+    usleep(20000);
+    base_cfg(&c, (char *[]){ "/bin/true", NULL }, STDERR_FILENO);
+    int rc = run(&c, &r);
+    pid_t again = nsd_spawner_pid();
+    snprintf(p, sizeof p, "/proc/%d", spawner);
+    CHECK(rc == 0 && again > 0 && again != spawner && access(p, F_OK) != 0 && no_zombie_children(),
+          "spawner killed: replaced (%d -> %d), the dead one reaped", spawner, again);
+
+    /* nsd-init missing: a clear error, nothing left. */
+    nsd_set_init_path("/nonexistent/nsd-init");
+    rc = nsd_spawn(&c, &r);
+    CHECK(rc == -1 && strcmp(r.step, "find nsd-init") == 0 && r.err == ENOENT && nsd_spawner_pid() == -1 &&
+              no_children_left(),
+          "nsd-init missing: step=%s err=%s", r.step, strerror(r.err));
+    nsd_set_init_path(NULL);
+    rc = run(&c, &r);
+    CHECK(rc == 0, "default nsd-init path again: exit %d", rc);
+}
+
 int main(void)
 {
     char root[256];
@@ -703,7 +793,14 @@ int main(void)
     }
     test_enospc();
     test_threads();
-    CHECK(no_children_left(), "no children left at the end");
+    test_spawner();
+    CHECK(no_children_left(), "no children left at the end but the spawner");
+    nsd_spawner_stop();
+    {
+        int st;
+        CHECK(nsd_spawner_pid() == -1 && waitpid(-1, &st, WNOHANG | __WALL) < 0 && errno == ECHILD,
+              "spawner stopped: no children at all");
+    }
     char rm[128];
     snprintf(rm, sizeof rm, "rm -rf %s", tmpdir);
     if (system(rm) != 0)

@@ -652,7 +652,7 @@ func parallel<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T)
 
 /// The built binary on 127.0.0.1:0 with a private state directory; its log goes to a file.
 final class RobustServer: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     let directory: String
     let stateDirectory: String
     let logPath: String

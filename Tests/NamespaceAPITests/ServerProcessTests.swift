@@ -4,8 +4,8 @@ import Testing
 /// The built `namespaced` binary as an operator runs it: flags, sockets, signals.
 @Suite(.serialized) struct ServerProcessTests {
     /// Starts the binary and returns it with what it printed so far.
-    static func launch(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
-        let process = Process()
+    static func launch(_ arguments: [String], environment: [String: String] = [:]) throws -> (ChildProcess, Pipe) {
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: Host.serverBinary)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment

@@ -1,8 +1,11 @@
 /*
  * ns_spawn.h — start a sandbox (namespaces + tiny init + command) and run
- * commands inside a running one. Everything between clone() and execve()
- * lives in C because the server is multi-threaded Swift: the child may only
- * make async-signal-safe calls, so the caller prepares every string before.
+ * commands inside a running one. Nothing is cloned from the calling
+ * process: its address space is never copied. A helper process, nsd-init
+ * (the executable built from Sources/nsd-init, found next to the calling
+ * executable), is started once on first use and clones every sandbox init
+ * and exec helper out of its own small address space, as children of the
+ * caller (CLONE_PARENT): the caller waits for them and reaps them.
  *
  * Functions never exit, abort or print. Failure: return -1 and fill
  * `step` (static string naming the failed step) and `err` (errno).
@@ -126,6 +129,20 @@ struct nsd_exec_result {
 /* Run a command in all namespaces (and the root) of a running sandbox. */
 int nsd_exec_in(const struct nsd_exec_config *_Nonnull cfg,
                 struct nsd_exec_result *_Nonnull out);
+
+/* The nsd-init spawner. By default it is dirname(/proc/self/exe)/nsd-init;
+ * a missing one fails a spawn with step "find nsd-init", ENOENT. Setting a
+ * path (NULL: back to the default) stops the running spawner; the next
+ * spawn starts one from the new path. 0, or -1 (ENOMEM). */
+int nsd_set_init_path(const char *_Nullable path);
+
+/* Host pid of the running spawner (a child of this process that lives
+ * until this process exits, or until nsd_spawner_stop), or -1. */
+pid_t nsd_spawner_pid(void);
+
+/* Stop (and reap) the spawner. Sandboxes are not affected: they are this
+ * process's children, not the spawner's. The next spawn starts a new one. */
+void nsd_spawner_stop(void);
 
 /* pidfd_open(pid, 0); the fd is O_CLOEXEC. -1 and errno on failure. */
 int nsd_pidfd_open(pid_t pid);

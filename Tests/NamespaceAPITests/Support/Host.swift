@@ -6,7 +6,7 @@ enum Host {
 
     @discardableResult
     static func run(_ arguments: [String], input: Data? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         let pipe = Pipe()
@@ -33,7 +33,7 @@ enum Host {
 
 /// A long-running process started for a test and killed (with its children) when dropped.
 final class Background: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
 
     init(_ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -6,7 +6,7 @@ import FoundationNetworking
 
 /// The built `namespaced` binary on an ephemeral loopback port, with what it logs.
 final class ServerBinary: Sendable {
-    let process: Process
+    let process: ChildProcess
     let base: String
     let stateDirectory: String
     private let log = LogBuffer()
@@ -17,7 +17,7 @@ final class ServerBinary: Sendable {
     init(stateDirectory: String, arguments: [String] = []) throws {
         self.stateDirectory = stateDirectory
         let log = self.log
-        let process = Process()
+        let process = ChildProcess()
         self.process = process
         process.executableURL = URL(fileURLWithPath: Host.serverBinary)
         process.arguments = ["--listen", "127.0.0.1:0", "--state-dir", stateDirectory, "--log-level", "notice"] + arguments

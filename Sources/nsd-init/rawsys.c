@@ -1,8 +1,10 @@
-/* rawsys.c — raw syscall wrappers that are safe in a child of a
- * multi-threaded process. glibc's setresuid/setgroups broadcast the change
- * to every thread of the (copied) thread list and may hang in such a child,
- * and its fork() takes malloc locks another thread may have held at clone
- * time; these go straight to the kernel instead. */
+/* rawsys.c — raw syscall wrappers, safe even in a child of a
+ * multi-threaded process (nsd-init is single-threaded, but this code used to
+ * run in the server's children and keeps to that discipline). glibc's
+ * setresuid/setgroups broadcast the change to every thread of the (copied)
+ * thread list and may hang in such a child, and its fork() takes malloc
+ * locks another thread may have held at clone time; these go straight to
+ * the kernel instead. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "nsd_internal.h"
+#include "init.h"
 
 /* Our own copies of the uapi structs: <linux/sched.h> and <linux/mount.h>
  * clash with glibc's <sched.h>/<sys/mount.h> on this glibc. */
@@ -77,13 +79,14 @@ int nsd_raw_setns(int fd, int nstype)
     return (int)syscall(SYS_setns, fd, nstype);
 }
 
-/* Parent side (spawn.c, exec_in.c): clone3 returning a pidfd. */
+/* The spawner (requests.c): clone3 returning a pidfd. With CLONE_PARENT the
+ * child becomes the server's, and signals it with our own exit signal. */
 pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd)
 {
     struct nsd_clone_args a;
     memset(&a, 0, sizeof a);
     a.flags = flags;
     a.pidfd = (uint64_t)(uintptr_t)pidfd;
-    a.exit_signal = SIGCHLD;
+    a.exit_signal = (flags & 0x00008000ULL /* CLONE_PARENT */) ? 0 : SIGCHLD;
     return (pid_t)syscall(SYS_clone3, &a, sizeof a);
 }

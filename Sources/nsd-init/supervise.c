@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nsd_internal.h"
+#include "init.h"
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nsd_internal.h"
+#include "init.h"
 
 void nsd_report(int fd, int step)
 {
@@ -72,8 +72,8 @@ int nsd_setup_stdio(int in, int out, int err)
 
 void nsd_default_dispositions(void)
 {
-    /* CLONE_CLEAR_SIGHAND resets handlers but keeps SIG_IGN (the server
-     * may ignore SIGPIPE or SIGCHLD); a command must start with defaults,
+    /* CLONE_CLEAR_SIGHAND (and exec) reset handlers but keep SIG_IGN (the
+     * server may ignore SIGPIPE or SIGCHLD); a command must start with defaults,
      * and the init needs SIGCHLD at SIG_DFL or its children are auto-reaped. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

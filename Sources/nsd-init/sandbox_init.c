@@ -1,9 +1,11 @@
-/* sandbox_init.c — what the clone3 child runs: set the sandbox up, fork the
- * command, then stay as the sandbox's init (pid 1 with CLONE_NEWPID).
+/* sandbox_init.c — what the spawner's clone3 child runs: set the sandbox
+ * up, fork the command, then stay as the sandbox's init (pid 1 with
+ * CLONE_NEWPID). It is the server's child (CLONE_PARENT), a copy of the
+ * small spawner, and its command line already reads "nsd-init".
  *
- * We are a child of a multi-threaded process: only async-signal-safe calls
- * and raw syscalls from here on (see nsd_internal.h). Every failure is
- * reported as (step, errno) on the CLOEXEC error pipe, then _exit.
+ * Only async-signal-safe calls and raw syscalls from here on (see init.h).
+ * Every failure is reported as (step, errno) on the CLOEXEC error pipe,
+ * then _exit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,7 +14,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "nsd_internal.h"
+#include "init.h"
 
 static __attribute__((noreturn)) void die(const struct nsd_init_ctx *ctx, int step)
 {
@@ -28,8 +30,8 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
     if (nsd_setup_stdio(ctx->devnull, cfg->stdout_fd, cfg->stderr_fd) < 0)
         die(ctx, NSD_STEP_STDIO);
     /* Mark everything but 0..2 close-on-exec: the error pipe must survive
-     * until execve (its EOF tells the parent the exec worked), the rest
-     * (exit record, server fds) must never reach the command. */
+     * until execve (its EOF tells the server the exec worked), the rest
+     * (exit record, the spawner's fds) must never reach the command. */
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         die(ctx, NSD_STEP_CLOSE_RANGE);
     /* Without a user namespace the init stays host root for the setup; the
@@ -47,7 +49,7 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
     die(ctx, NSD_STEP_EXEC);
 }
 
-/* Identity inside a user namespace, right after the parent wrote the maps.
+/* Identity inside a user namespace, right after the spawner wrote the maps.
  * Moving from the (unmapped) host root to mapped ids keeps our capabilities
  * in the new namespace: the kernel only drops them when leaving *its* root. */
 static void become_inside_user(const struct nsd_init_ctx *ctx)
@@ -67,19 +69,6 @@ static void become_inside_user(const struct nsd_init_ctx *ctx)
         die(ctx, NSD_STEP_DUMPABLE);
 }
 
-/* Our copy of the server's argv memory now reads "nsd-init": otherwise
- * `pkill -f namespaced` aimed at the server would kill every sandbox too. */
-static void retitle(const struct nsd_init_ctx *ctx)
-{
-    static const char title[] = "nsd-init";
-    size_t i;
-
-    if (ctx->args == 0 || ctx->args_len < sizeof title)
-        return;
-    for (i = 0; i < ctx->args_len; i++)
-        ctx->args[i] = i < sizeof title ? title[i] : '\0';
-}
-
 void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
@@ -91,11 +80,10 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     int step;
     pid_t cmd;
 
-    /* 1. Drop every server fd (listening sockets, other sandboxes' pipes)
-     *    at once: the init lives as long as the sandbox. */
+    /* 1. Drop every fd of the spawner (its socket to the server) at once:
+     *    the init lives as long as the sandbox. */
     nsd_close_all_except(keep, 6);
     (void)prctl(PR_SET_NAME, "nsd-init", 0, 0, 0);
-    retitle(ctx);
 
     /* 2. Signals to forward stay blocked from now on: one sent during setup
      *    is queued and forwarded once the command runs. */
@@ -103,13 +91,16 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     nsd_forward_sigset(&fwd);
     sigprocmask(SIG_SETMASK, &fwd, 0);
 
-    /* 3. Wait until the parent wrote our uid/gid maps (EOF: it gave up). */
-    do {
-        n = read(ctx->sync_r, &go, 1);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1)
-        _exit(127);
-    close(ctx->sync_r);
+    /* 3. With a user namespace, wait until the spawner wrote our uid/gid
+     *    maps (EOF: it gave up). */
+    if (ctx->sync_r >= 0) {
+        do {
+            n = read(ctx->sync_r, &go, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1)
+            _exit(127);
+        close(ctx->sync_r);
+    }
 
     /* 4. Supplementary groups: drop the server's (allowed unless "deny"). */
     if (!cfg->setgroups_deny && nsd_raw_setgroups_none() < 0)
@@ -139,7 +130,8 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
         exec_command(ctx);
 
     /* 7. Keep only the exit record; stdio to /dev/null so the init holds
-     *    no pipe or log file of the caller open (its 0..2 were the server's). */
+     *    no pipe or log file of the caller open (its 0..2 were the server's,
+     *    through the spawner). */
     {
         int rec = cfg->exit_record_fd;
         if (rec >= 0 && rec < 3)

@@ -14,7 +14,7 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include "nsd_internal.h"
+#include "init.h"
 
 int nsd_setup_timens(const struct nsd_init_ctx *ctx, int *step)
 {

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "nsd_internal.h"
+#include "init.h"
 
 static int lo_up(void)
 {
