@@ -13,7 +13,8 @@ public struct NamespaceAPI: HTTPHandler {
         var router = Router()
         let inventory = sandboxes.inventory
         ServiceRoutes(openAPIDocument: openAPIDocument).register(in: &router)
-        NamespaceRoutes(inventory: inventory, limits: Limits(usage: sandboxes.usage, maxAge: limitsMaxAge)).register(in: &router)
+        NamespaceRoutes(inventory: inventory, limits: Limits(usage: sandboxes.usage, maxAge: limitsMaxAge),
+                        limitsMaxAge: limitsMaxAge).register(in: &router)
         SandboxRoutes(manager: sandboxes).register(in: &router)
         self.router = router
         self.auth = token.map(BearerAuth.init(token:))

@@ -20,8 +20,11 @@ public struct Limits: Sendable {
     /// All eight types; `used` leaves out the host's initial namespace of each type.
     public func current() throws(SystemError) -> [NamespaceLimit] {
         let used = usage.counts(maxAge: maxAge)
+        let maxima = usage.maxima(maxAge: maxAge)
         return try NamespaceType.allCases.map { type throws(SystemError) in
-            NamespaceLimit(type: type, max: try Self.readMax(type), used: used[type] ?? 0)
+            let max: Int
+            if let cached = maxima[type] { max = cached } else { max = try Self.readMax(type) }
+            return NamespaceLimit(type: type, max: max, used: used[type] ?? 0)
         }
     }
 

@@ -13,6 +13,7 @@ public final class NamespaceUsage: Sendable {
 
     private let inventory: Inventory
     private let latest = Mutex(Census())
+    private let maxima = Mutex<(values: [NamespaceType: Int], takenAt: UInt64)>(([:], 0))
     /// Held while a census runs, so that concurrent callers wait for one instead of each taking one.
     private let refresh = Mutex(())
 
@@ -30,6 +31,19 @@ public final class NamespaceUsage: Sendable {
             let now = DispatchTime.now().uptimeNanoseconds
             latest.withLock { $0 = Census(counts: counts, takenAt: now) }
             return counts
+        }
+    }
+
+    /// The `max_*_namespaces` sysctls, read at most once per `maxAge` seconds (an unreadable one is absent).
+    public func maxima(maxAge: Double) -> [NamespaceType: Int] {
+        let limit = UInt64(max(0, min(maxAge, 3600)) * 1e9)
+        return maxima.withLock { cached in
+            let now = DispatchTime.now().uptimeNanoseconds
+            if cached.takenAt != 0, limit > 0, now >= cached.takenAt, now - cached.takenAt <= limit { return cached.values }
+            var values: [NamespaceType: Int] = [:]
+            for type in NamespaceType.allCases { values[type] = try? Limits.readMax(type) }
+            cached = (values, now)
+            return values
         }
     }
 
