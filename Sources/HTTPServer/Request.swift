@@ -19,7 +19,7 @@ public struct Request: Sendable {
         self.body = body
     }
 
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    public func header(_ name: String) -> String? { headers[name.asciiLowercased] }
 
     /// Every value of a query argument, in order.
     public func queryValues(_ name: String) -> [String] { query.filter { $0.name == name }.map(\.value) }

@@ -41,7 +41,8 @@ public struct Response: Sendable {
     }
 
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        let wanted = name.asciiLowercased
+        return headers.first { $0.name.asciiLowercased == wanted }?.value
     }
 
     public func adding(_ name: String, _ value: String) -> Response {

@@ -172,7 +172,7 @@ final class ServerCore: Sendable {
             guard let context, let key else { return .YES }
             let box = Unmanaged<ValueBox>.fromOpaque(context).takeUnretainedValue()
             let name = String(cString: key)
-            box.values.append((box.lowercase ? name.lowercased() : name, value.map { String(cString: $0) } ?? ""))
+            box.values.append((box.lowercase ? name.asciiLowercased : name, value.map { String(cString: $0) } ?? ""))
             return .YES
         }, Unmanaged.passUnretained(box).toOpaque())
         return box.values

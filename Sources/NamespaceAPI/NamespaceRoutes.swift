@@ -55,11 +55,11 @@ struct NamespaceRoutes {
         router.add("GET", "/limits") { request throws(Problem) in
             try QueryParameters(request: request).allowOnly([])
             // Dashboards poll this: one census and one encoding serve every poll of a period.
-            return .now(.json(try limitsBody.get { () throws(Problem) in
+            return .now(try limitsBody.get { () throws(Problem) in
                 let current: [NamespaceLimit]
                 do throws(SystemError) { current = try limits.current() } catch { throw Problem(error) }
                 return try JSON.encode(Items(items: current))
-            }))
+            })
         }
     }
 }
