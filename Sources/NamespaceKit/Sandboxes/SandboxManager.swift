@@ -179,9 +179,13 @@ public final class SandboxManager: Sendable {
         return result
     }
 
+    /// 128 random bits as 32 hex digits.
     static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return [generator.next(), generator.next()].map { (word: UInt64) in
+            let hex = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 
     // MARK: read

@@ -22,7 +22,7 @@ public struct StateDirectory: Sendable {
     func exitRecord(of id: String) -> String { directory(of: id) + "/exit" }
 
     /// The files a new sandbox writes to, opened by the server before the sandbox drops privileges.
-    struct Files {
+    struct Files: Sendable {
         var stdout: Int32
         var stderr: Int32
         var exitRecord: Int32
@@ -40,16 +40,20 @@ public struct StateDirectory: Sendable {
     }
 
     func create(_ id: String) throws(SystemError) -> Files {
-        let path = directory(of: id)
-        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw SystemError("mkdir", path) }
+        try create(in: directory(of: id))
+    }
+
+    /// A directory holding empty `stdout`, `stderr` and `exit`, opened for writing.
+    func create(in directory: String) throws(SystemError) -> Files {
+        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else { throw SystemError("mkdir", directory) }
         var files = Files(stdout: -1, stderr: -1, exitRecord: -1)
         do {
-            files.stdout = try open(stdout(of: id), O_TRUNC)
-            files.stderr = try open(stderr(of: id), O_TRUNC)
-            files.exitRecord = try open(exitRecord(of: id), O_TRUNC)
+            files.stdout = try open(directory + "/stdout", O_TRUNC)
+            files.stderr = try open(directory + "/stderr", O_TRUNC)
+            files.exitRecord = try open(directory + "/exit", O_TRUNC)
         } catch {
             files.close()
-            remove(id)
+            remove(directory: directory)
             throw error
         }
         return files
@@ -63,8 +67,12 @@ public struct StateDirectory: Sendable {
 
     /// Removes a sandbox's files; what is already gone is fine.
     func remove(_ id: String) {
-        for path in [stdout(of: id), stderr(of: id), exitRecord(of: id)] { unlink(path) }
-        rmdir(directory(of: id))
+        remove(directory: directory(of: id))
+    }
+
+    func remove(directory: String) {
+        for name in ["stdout", "stderr", "exit"] { unlink(directory + "/" + name) }
+        rmdir(directory)
     }
 
     /// The log open for reading with its size now: a sandbox still writing cannot make the answer endless.
