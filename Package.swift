@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "NamespaceKitTests", dependencies: ["NamespaceKit"], swiftSettings: strict),
         .testTarget(
             name: "NamespaceAPITests",
-            dependencies: ["NamespaceAPI", "HTTPServer", "NamespaceKit"],
+            dependencies: ["NamespaceAPI", "HTTPServer", "NamespaceKit", "CNamespace"],
             swiftSettings: strict
         ),
     ]

@@ -1,3 +1,4 @@
+import CNamespace
 import Foundation
 import Synchronization
 
@@ -28,6 +29,9 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, devnull, 0)
         posix_spawn_file_actions_adddup2(&actions, Self.fd(of: standardOutput) ?? devnull, 1)
         posix_spawn_file_actions_adddup2(&actions, Self.fd(of: standardError) ?? devnull, 2)
+        // Only 0-2: the test process holds hundreds of sockets of concurrent tests, which would
+        // otherwise live on in the child (and count as the server's own fds).
+        nsd_spawn_close_from(&actions, 3)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + env).forEach { free($0) } }
