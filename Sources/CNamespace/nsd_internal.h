@@ -131,4 +131,36 @@ struct nsd_wire_reply {
     int32_t pid;
 };
 
+/* One sendmsg of `len` bytes with `nfds` descriptors attached (SCM_RIGHTS), retried on EINTR;
+ * the bytes sent, or -1. Shared by the server's shim and the spawner. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+static inline ssize_t nsd_send_with_fds(int sock, const void *data, size_t len, const int *fds, int nfds)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * NSD_WIRE_MAX_FDS)];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    ssize_t n;
+
+    if (nfds > 0) {
+        struct cmsghdr *c;
+        memset(&ctl, 0, sizeof ctl);
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+    }
+    do {
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
 #endif /* NSD_INTERNAL_H */

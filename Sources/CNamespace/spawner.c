@@ -288,26 +288,8 @@ static int send_all(int fd, const char *p, size_t len)
 static int send_request(int sock, const struct nsd_wire_req *req, const struct nsd_body *body,
                         const int *fds, int nfds)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * NSD_WIRE_MAX_FDS)];
-        struct cmsghdr align;
-    } ctl;
-    struct iovec iov = { .iov_base = (void *)req, .iov_len = sizeof *req };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    struct cmsghdr *c;
-    ssize_t n;
+    ssize_t n = nsd_send_with_fds(sock, req, sizeof *req, fds, nfds);
 
-    memset(&ctl, 0, sizeof ctl);
-    msg.msg_control = ctl.buf;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-    c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-    memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-    do {
-        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
     if (n < 0)
         return -1;
     if ((size_t)n < sizeof *req && send_all(sock, (const char *)req + n, sizeof *req - (size_t)n) < 0)

@@ -41,29 +41,8 @@ static void close_quietly(int fd)
 int nsd_send_reply(int sock, int status, int step, int err, pid_t pid, const int *fds, int nfds)
 {
     struct nsd_wire_reply rep = { .status = status, .step = step, .err = err, .pid = pid };
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * NSD_WIRE_MAX_FDS)];
-        struct cmsghdr align;
-    } ctl;
-    struct iovec iov = { .iov_base = &rep, .iov_len = sizeof rep };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    ssize_t n;
 
-    if (nfds > 0) {
-        struct cmsghdr *c;
-        memset(&ctl, 0, sizeof ctl);
-        msg.msg_control = ctl.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-        c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-    }
-    do {
-        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n == (ssize_t)sizeof rep ? 0 : -1;
+    return nsd_send_with_fds(sock, &rep, sizeof rep, fds, nfds) == (ssize_t)sizeof rep ? 0 : -1;
 }
 
 static int write_proc_file(pid_t pid, const char *name, const char *data)
