@@ -64,10 +64,6 @@ public final class Registry: Sendable {
         state.withLock { $0.inodeOwners[inode] }
     }
 
-    var runningCount: Int {
-        state.withLock { s in s.running + s.reservedSlots }
-    }
-
     /// Holds a name and a quota slot while a sandbox is being created.
     func reserve(id: String, name: String?, quota: Int) throws(SandboxError) {
         try state.withLock { s throws(SandboxError) in

@@ -15,7 +15,7 @@ public final class SandboxManager: Sendable {
     /// Live namespaces per type, shared by admission control and `/limits`.
     public let usage = NamespaceUsage()
     let store: RegistryStore
-    private let reaper = Mutex<Reaper?>(nil)
+    private let reaper: Reaper
     let execSlots = Mutex(0)
     /// What the start-up recovery wants an operator to read (damaged files, recovered generations).
     public let startupWarnings: [String]
@@ -49,7 +49,7 @@ public final class SandboxManager: Sendable {
             Self.recordExit(id: id, status: status, registry: registry, state: state, store: store)
         }
         for (id, pidfd) in adoption.pidfds { reaper.watch(pidfd: pidfd, id: id) }
-        self.reaper.withLock { $0 = reaper }
+        self.reaper = reaper
         // libdispatch creates its timer machinery (three fds) on first use; do it now, so the
         // server's fd count is flat from the start and a leak stands out.
         Self.timers.asyncAfter(deadline: .now() + .milliseconds(1)) {}
@@ -139,7 +139,7 @@ public final class SandboxManager: Sendable {
             keyRecord = IdempotencyRecord(key: key, sandbox: SandboxRecord(sandbox), createdAt: Date().timeIntervalSince1970)
             sequence = store.append(.key(keyRecord!))
         }
-        reaper.withLock { $0?.watch(pidfd: pidfd, id: id) }
+        reaper.watch(pidfd: pidfd, id: id)
         do throws(SystemError) {
             try store.waitDurable(sequence)
         } catch {
