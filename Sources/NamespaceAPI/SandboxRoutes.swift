@@ -106,7 +106,9 @@ struct SandboxRoutes {
             let timeout = try query.integer("timeout", Int.self) ?? 30
             guard timeout <= 300 else { throw .badRequest("timeout: at most 300 seconds") }
             let reference = request.parameters["ref"]!
-            _ = try Self.existing(manager, reference)
+            let current = try Self.existing(manager, reference)
+            // Already over, or not to be waited for: answer now, without suspending the connection.
+            if current.state == .exited || timeout == 0 { return try JSON.response(current) }
             return .later { complete in
                 do throws(SandboxError) {
                     try manager.wait(reference, timeout: Double(timeout)) { sandbox in
