@@ -48,11 +48,7 @@ public struct Inventory: Sendable {
     /// The inode of each namespace a process is in; nil for a type the kernel lacks.
     public func namespaces(ofProcess pid: Int32) throws(InventoryError) -> [NamespaceType: UInt64?] {
         guard pid > 0, ProcFS.processStat(pid: pid) != nil else { throw .noSuchProcess(pid) }
-        var result: [NamespaceType: UInt64?] = [:]
-        for type in NamespaceType.allCases {
-            result[type] = .some(ProcFS.namespaceInode(pid: pid, type: type))
-        }
-        return result
+        return ProcFS.allNamespaceInodes(pid: pid)
     }
 
     /// Live namespaces per type, for `/limits`.

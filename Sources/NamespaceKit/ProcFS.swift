@@ -70,6 +70,14 @@ enum ProcFS {
         }
     }
 
+    /// Every type's inode for one process (nil where unreadable), opening its ns directory once.
+    static func allNamespaceInodes(pid: Int32) -> [NamespaceType: UInt64?] {
+        let inodes = namespaceInodes(pid: pid, types: NamespaceType.allCases)
+        var result: [NamespaceType: UInt64?] = [:]
+        for (type, inode) in zip(NamespaceType.allCases, inodes) { result[type] = .some(inode) }
+        return result
+    }
+
     /// The inodes of several namespace types of one process, opening its ns directory once.
     static func namespaceInodes(pid: Int32, types: [NamespaceType]) -> [UInt64?] {
         let fd = open("/proc/\(pid)/ns", O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -170,10 +170,7 @@ public final class SandboxManager: Sendable {
     }
 
     static func namespaces(of pid: Int32, timeForChildren: Bool) -> [NamespaceType: UInt64?] {
-        var result: [NamespaceType: UInt64?] = [:]
-        for type in NamespaceType.allCases {
-            result[type] = .some(ProcFS.namespaceInode(pid: pid, type: type))
-        }
+        var result = ProcFS.allNamespaceInodes(pid: pid)
         // The init stays in the host's time namespace; its children, the command included, do not.
         if timeForChildren { result[.time] = .some(ProcFS.namespaceInode(pid: pid, link: "time_for_children")) }
         return result
