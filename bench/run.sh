@@ -25,6 +25,8 @@
 #   WRK_SECONDS    length of each wrk run                  (5)
 #   MAX_SECONDS    hard bound for the whole run            (570)
 #   OUT            where the report goes                   (BENCHMARKS.md at the repo top; "-" for none)
+#   SECTIONS       parts to run, for working on one figure ("http create concurrency memory inventory");
+#                  a partial run is printed, but BENCHMARKS.md is only written by a full one
 #
 # Everything started here (servers, sandboxes, mhd-bare, the procs helper, wrk) is stopped on exit,
 # on Ctrl-C and at the time limit; every step runs under `timeout`.
@@ -50,6 +52,10 @@ CREATE_ITERS=${CREATE_ITERS:-300}
 CONC_SECONDS=${CONC_SECONDS:-10}
 WRK_SECONDS=${WRK_SECONDS:-5}
 OUT=${OUT:-$ROOT/BENCHMARKS.md}
+ALL_SECTIONS="http create concurrency memory inventory"
+SECTIONS=${SECTIONS:-$ALL_SECTIONS}
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
+[[ "$SECTIONS" == "$ALL_SECTIONS" ]] || OUT=-
 T_START=$(date +%s)
 
 log() { printf '[bench %3ds] %s\n' "$(( $(date +%s) - T_START ))" "$*" >&2; }
@@ -299,6 +305,7 @@ RSS_IDLE=$(rss_kib "$A_PID")
 log "idle RSS $(mib "$RSS_IDLE")"
 
 # ================================================================ HTTP
+if want http; then
 BARE_PORT=$(free_port)
 cmd bench/out/mhd-bare "$BARE_PORT" "$THREADS"
 "$OUT_DIR/mhd-bare" "$BARE_PORT" "$THREADS" 2>"$TMP/mhd-bare.log" &
@@ -347,11 +354,15 @@ row "HTTP" "one connection (wrk -t1 -c1 -d2s): mean latency per request" \
     "\`/limits\` $LIMITS1_HTTP; \`/healthz\` $(us "$(field lat_mean_us "$WRK_LINE")")" "" "" "" "info"
 stop_bare
 RSS_AFTER_HTTP=$(rss_kib "$A_PID")
+fi
+
+# The --durability none server, for comparisons.
+if want create || want concurrency; then start_server B none; fi
 
 # ================================================================ create, one connection
+if want create; then
 # The machine is shared, so each comparison runs in ABBA order — namespaced, unshare, bwrap, clone3
 # loop, then the same in reverse — and each figure pools its two halves (raw samples, pooled).
-start_server B none
 HALF=$(( (CREATE_ITERS + 1) / 2 ))
 for variant in muip muipn; do
   if [[ $variant == muip ]]; then
@@ -411,8 +422,10 @@ for variant in muip muipn; do
       "none: $(us "$(field cw_mean_us "$NONE_LINE")") (POST $(us "$(field create_mean_us "$NONE_LINE")") + wait $(us "$(field wait_mean_us "$NONE_LINE")")); no /proc mount: $(us "$(field cw_mean_us "$NOPROC_LINE")") (POST $(us "$(field create_mean_us "$NOPROC_LINE")") + wait $(us "$(field wait_mean_us "$NOPROC_LINE")"))" \
       "" "$(ratio "$(field cw_mean_us "$NONE_LINE")" "$U_MEAN")× / $(ratio "$(field cw_mean_us "$NOPROC_LINE")" "$U_MEAN")× of unshare" "" "info"
 done
+fi
 
 # ================================================================ concurrency, fsync vs none
+if want concurrency; then
 # ABBA again: fsync, none, none, fsync, each CONC_SECONDS/2; rates and percentiles pooled.
 CONC_HALF=$(awk -v s="$CONC_SECONDS" 'BEGIN{printf "%g", s/2}')
 declare -A C_OK=() C_SECS=() C_ERR=()
@@ -441,8 +454,10 @@ r=$(ratio "$F_RATE" "$N_RATE")
 row "concurrency" "8 clients (one connection each) loop create + wait + DELETE of \`/bin/true\` (mnt, uts, ipc, pid); ABBA, 2 × ${CONC_HALF}s per server; sandboxes/s counts whole cycles" \
     "\`--durability fsync\`: $(conc_cell A)" "\`--durability none\`: $(conc_cell B)" \
     "${r:-n/a}× (throughput)" "≥ 0.7×" "$(verdict "$r" ge 0.7)"
+fi
 
 # ================================================================ memory
+if want memory; then
 log "memory: 200 running sandboxes (sleep 600)"
 : >"$TMP/sleep.ids"
 run_client sleep200 A -c 4 -n 50 -W -K -o "$TMP/sleep.ids" -b "$SPEC_SLEEP"
@@ -475,8 +490,10 @@ okflat=$(awk -v g="$growth" -v n="${#RSS_ROUNDS[@]}" 'BEGIN{ if (n<3) print "n/a
 row "memory" "VmRSS after each of 3 rounds of 1,000 create/wait/delete (8 clients); state dir afterwards" \
     "$(mib "${RSS_ROUNDS[0]:-}") → $(mib "${RSS_ROUNDS[1]:-}") → $(mib "${RSS_ROUNDS[2]:-}") (round 1→3: $(awk -v g="$growth" 'BEGIN{printf "%+.1f MiB", g/1024}')); ${LEFT:-?} sandboxes listed, $LEFT_DIRS dirs, $(( ${STATE_KIB:-0} )) KiB on disk" \
     "" "" "flat (≤ +2 MiB round 1→3)" "$okflat"
+fi
 
 # ================================================================ inventory
+if want inventory; then
 NS_BYTES=""
 LIMITS_BY_LEVEL=""
 for level in $LEVELS; do
@@ -528,6 +545,8 @@ for level in $LEVELS; do
   fi
 done
 row "inventory" "\`GET /limits\` mean latency, one connection (wrk -t1 -c1 -d2s), by extra processes" "$LIMITS_BY_LEVEL" "" "" "" "info"
+fi
+
 
 RSS_END=$(rss_kib "$A_PID")
 stop_server A

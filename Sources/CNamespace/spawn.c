@@ -42,21 +42,19 @@ static int valid(const struct nsd_spawn_config *cfg)
     return 1;
 }
 
-int nsd_spawn(const struct nsd_spawn_config *cfg, struct nsd_spawn_result *out)
+int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result *out)
 {
     const char *opt[] = { cfg->hostname, cfg->domainname, cfg->uid_map, cfg->gid_map, cfg->rootfs, cfg->cwd };
     struct nsd_wire_req req;
     struct nsd_wire_reply rep;
     struct nsd_body body = { 0 };
-    struct nsd_report r;
     int fds[3], nfds = 2, rfds[2], nr = 0, err = 0;
     const char *step = "spawn";
-    int pidfd, err_r;
-    pid_t pid;
 
     memset(out, 0, sizeof *out);
     out->pid = -1;
     out->pidfd = -1;
+    out->setup_fd = -1;
     if (!valid(cfg))
         return fail(out, "config", EINVAL);
 
@@ -112,19 +110,32 @@ int nsd_spawn(const struct nsd_spawn_config *cfg, struct nsd_spawn_result *out)
             close(rfds[1]);
         return fail(out, "nsd-init reply", EPROTO);
     }
-    pid = rep.pid;
-    pidfd = rfds[0];
-    err_r = rfds[1];
-
-    if (nsd_read_report(err_r, NSD_SETUP_TIMEOUT_MS, &r) != 0) {
-        close(err_r);
-        /* A child that reported is already on its way out (the init reaps
-         * a failed command first); only a timed-out one needs a SIGKILL. */
-        nsd_reap_failed(pid, pidfd, r.step < 0);
-        return fail(out, r.step < 0 ? "wait for child" : nsd_step_name(r.step), r.err);
-    }
-    close(err_r);
-    out->pid = pid;
-    out->pidfd = pidfd;
+    out->pid = rep.pid;
+    out->pidfd = rfds[0];
+    out->setup_fd = rfds[1];
     return 0;
+}
+
+int nsd_spawn_finish(struct nsd_spawn_result *out)
+{
+    struct nsd_report r;
+    int failed = nsd_read_report(out->setup_fd, NSD_SETUP_TIMEOUT_MS, &r) != 0;
+
+    close(out->setup_fd);
+    out->setup_fd = -1;
+    if (!failed)
+        return 0;
+    /* A child that reported is already on its way out (the init reaps a
+     * failed command first); only a timed-out one needs a SIGKILL. */
+    nsd_reap_failed(out->pid, out->pidfd, r.step < 0);
+    out->pid = -1;
+    out->pidfd = -1;
+    return fail(out, r.step < 0 ? "wait for child" : nsd_step_name(r.step), r.err);
+}
+
+int nsd_spawn(const struct nsd_spawn_config *cfg, struct nsd_spawn_result *out)
+{
+    if (nsd_spawn_begin(cfg, out) < 0)
+        return -1;
+    return nsd_spawn_finish(out);
 }

@@ -72,9 +72,11 @@ int nsd_setup_stdio(int in, int out, int err)
 
 void nsd_default_dispositions(void)
 {
-    /* CLONE_CLEAR_SIGHAND (and exec) reset handlers but keep SIG_IGN (the
-     * server may ignore SIGPIPE or SIGCHLD); a command must start with defaults,
-     * and the init needs SIGCHLD at SIG_DFL or its children are auto-reaped. */
+    /* Exec resets handlers but keeps SIG_IGN (the server may ignore SIGPIPE
+     * or SIGCHLD); a command must start with defaults, and an init needs
+     * SIGCHLD at SIG_DFL or its children are auto-reaped. The spawner does
+     * this once at start and never installs a handler, so every process it
+     * clones inherits defaults and skips these ~60 syscalls. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
@@ -85,10 +87,9 @@ void nsd_default_dispositions(void)
     }
 }
 
-void nsd_reset_signals(void)
+void nsd_unblock_signals(void)
 {
     sigset_t none;
-    nsd_default_dispositions();
     sigemptyset(&none);
     (void)sigprocmask(SIG_SETMASK, &none, 0);
 }

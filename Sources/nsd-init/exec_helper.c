@@ -43,7 +43,7 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_exec_ctx *c)
         die(c, NSD_STEP_CLOSE_RANGE);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         die(c, NSD_STEP_NO_NEW_PRIVS);
-    nsd_reset_signals();
+    nsd_unblock_signals();
     execve(cfg->path, cfg->argv, cfg->envp);
     die(c, NSD_STEP_EXEC);
 }

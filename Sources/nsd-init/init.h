@@ -36,8 +36,9 @@ void nsd_report(int fd, int step);
 void nsd_close_all_except(const int *keep, int n);
 /* Put in/out/err onto 0/1/2 safely even when they already are 0..2. */
 int nsd_setup_stdio(int in, int out, int err);
-/* Reset every disposition to SIG_DFL and unblock all signals. */
-void nsd_reset_signals(void);
+/* Unblock all signals (dispositions are already SIG_DFL, see below). */
+void nsd_unblock_signals(void);
+/* Every disposition to SIG_DFL: once, at the spawner's start. */
 void nsd_default_dispositions(void);
 /* Decimal formatting without snprintf; returns chars written. */
 int nsd_fmt_u64(char *buf, uint64_t v);

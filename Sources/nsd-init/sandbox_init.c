@@ -44,7 +44,7 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
     }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         die(ctx, NSD_STEP_NO_NEW_PRIVS);
-    nsd_reset_signals();
+    nsd_unblock_signals();
     execve(cfg->path, cfg->argv, cfg->envp);
     die(ctx, NSD_STEP_EXEC);
 }
@@ -86,8 +86,8 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     (void)prctl(PR_SET_NAME, "nsd-init", 0, 0, 0);
 
     /* 2. Signals to forward stay blocked from now on: one sent during setup
-     *    is queued and forwarded once the command runs. */
-    nsd_default_dispositions();
+     *    is queued and forwarded once the command runs. (Dispositions are
+     *    already the defaults: the spawner's, see nsd_default_dispositions.) */
     nsd_forward_sigset(&fwd);
     sigprocmask(SIG_SETMASK, &fwd, 0);
 

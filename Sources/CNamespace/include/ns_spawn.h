@@ -86,6 +86,9 @@ struct nsd_spawn_result {
     pid_t pid;
     /* O_CLOEXEC pidfd of the init; the caller owns and reaps it. */
     int pidfd;
+    /* Between nsd_spawn_begin and nsd_spawn_finish: the read end of the
+     * init's error pipe (EOF once the command is exec'd); -1 otherwise. */
+    int setup_fd;
     /* On failure: static name of the failed step, and its errno. */
     const char *_Nullable step;
     int err;
@@ -95,6 +98,15 @@ struct nsd_spawn_result {
  * failure (no process left behind, nothing to reap). */
 int nsd_spawn(const struct nsd_spawn_config *_Nonnull cfg,
               struct nsd_spawn_result *_Nonnull out);
+
+/* nsd_spawn in two halves, so the caller can work (journal the sandbox)
+ * while the init sets the namespaces up and execs the command: begin
+ * returns once the init exists (pid, pidfd, setup_fd set); finish waits
+ * for the exec. A failed begin leaves nothing behind; a failed finish has
+ * reaped the init and closed pidfd and setup_fd. */
+int nsd_spawn_begin(const struct nsd_spawn_config *_Nonnull cfg,
+                    struct nsd_spawn_result *_Nonnull out);
+int nsd_spawn_finish(struct nsd_spawn_result *_Nonnull out);
 
 struct nsd_exec_config {
     /* pidfd and host pid of the sandbox init (pid is used only to find

@@ -26,6 +26,8 @@ public final class RegistryStore: @unchecked Sendable {
     private var generation: UInt64 = 0
     private var entriesInJournal = 0
     private var compacting = false
+    /// Changes written ahead of the registry (see `appendAhead`) and not yet settled.
+    private var unsettled = 0
     /// Supplies the registry's current contents for a new snapshot.
     private var capture: (@Sendable () -> RegistryImage)?
 
@@ -72,6 +74,26 @@ public final class RegistryStore: @unchecked Sendable {
         pending += line
         appended += 1
         return appended
+    }
+
+    /// Queues a change of a sandbox the registry does not hold yet, and starts writing it at once,
+    /// so the disk works while the sandbox is still being set up. Until `settle`, no snapshot is
+    /// taken: it would lack the sandbox while retiring the journal that has it.
+    func appendAhead(_ entry: JournalEntry) -> UInt64 {
+        let sequence = append(entry)
+        condition.lock()
+        unsettled += 1
+        condition.unlock()
+        flushSoon(sequence)
+        return sequence
+    }
+
+    /// The change from `appendAhead` is in the registry now, or will never be (it failed).
+    func settle() {
+        condition.lock()
+        unsettled -= 1
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Returns once the change `sequence` is on disk. The first waiter writes everything queued so
@@ -147,7 +169,7 @@ public final class RegistryStore: @unchecked Sendable {
             condition.unlock()
         }
         condition.lock()
-        while writing { condition.wait() }
+        while writing || unsettled > 0 { condition.wait() }
         writing = true
         let next = generation + 1
         let image = capture?() ?? RegistryImage()

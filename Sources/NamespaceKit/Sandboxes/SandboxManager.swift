@@ -97,6 +97,8 @@ public final class SandboxManager: Sendable {
         }
     }
 
+    /// The journal entry is written while the init sets the namespaces up and execs the command
+    /// (about half of a start), so the disk sync costs a create next to nothing.
     private func start(_ requested: SandboxSpec, key: String?) throws(SandboxError) -> Sandbox {
         let id = Self.newID()
         var spec = requested
@@ -106,42 +108,51 @@ public final class SandboxManager: Sendable {
         }
         try registry.reserve(id: id, name: spec.name, quota: quota)
         let sandbox: Sandbox
-        let pidfd: Int32
+        let starting: Spawner.Starting
         do throws(SandboxError) {
             try admission.check(spec.namespaces)
             let files: StateDirectory.Files
             do throws(SystemError) { files = try state.create(id) } catch { throw .storage(error) }
             defer { files.close() }
-            let started: Spawner.Started
-            do throws(SandboxError) {
-                started = try Spawner.start(spec, hostname: spec.hostname, files: files)
-            } catch .spawnFailed(let step, let errno) where errno == .noSpace {
-                throw limitError(for: spec.namespaces, step: step)
+            starting = try mapLimit(spec.namespaces) { () throws(SandboxError) in
+                try Spawner.begin(spec, hostname: spec.hostname, files: files)
             }
-            pidfd = started.pidfd
             sandbox = Sandbox(
-                id: id, name: spec.name, state: .running, pid: started.pid,
-                startTime: ProcFS.processStat(pid: started.pid)?.startTime ?? 0, createdAt: Date(),
+                id: id, name: spec.name, state: .running, pid: starting.pid,
+                startTime: ProcFS.processStat(pid: starting.pid)?.startTime ?? 0, createdAt: Date(),
                 exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false,
-                namespaces: Self.namespaces(of: started.pid, timeForChildren: spec.has(.time)), spec: spec)
+                namespaces: Self.namespaces(of: starting.pid, timeForChildren: spec.has(.time)), spec: spec)
         } catch {
             registry.release(id: id, name: spec.name)
             state.remove(id)
             throw error
         }
+        let sequence = store.appendAhead(.put(sandbox))
+        let started: Spawner.Started
+        do throws(SandboxError) {
+            started = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.finish() }
+        } catch {
+            // Settled first: a snapshot may not pick the entry up again after its removal.
+            store.settle()
+            store.flushSoon(store.append(.delete(id)))
+            registry.release(id: id, name: spec.name)
+            state.remove(id)
+            throw error
+        }
         let created = spec.namespaces.compactMap { sandbox.namespaces[$0] ?? nil }
-        registry.insert(sandbox, pidfd: pidfd, created: created)
+        registry.insert(sandbox, pidfd: started.pidfd, created: created)
+        store.settle()
         admission.created(spec.namespaces)
-        // Journal before watching, so the entry of its exit always follows the entry of its start.
-        var sequence = store.append(.put(sandbox))
+        // Watched only now, so the entry of its exit always follows the entry of its start.
+        reaper.watch(pidfd: started.pidfd, id: id)
+        var durable = sequence
         var keyRecord: IdempotencyRecord?
         if let key {
             keyRecord = IdempotencyRecord(key: key, sandbox: SandboxRecord(sandbox), createdAt: Date().timeIntervalSince1970)
-            sequence = store.append(.key(keyRecord!))
+            durable = store.append(.key(keyRecord!))
         }
-        reaper.watch(pidfd: pidfd, id: id)
         do throws(SystemError) {
-            try store.waitDurable(sequence)
+            try store.waitDurable(durable)
         } catch {
             // Nobody may be told about a sandbox the registry could not record: take it down again.
             discard(sandbox)
@@ -149,6 +160,15 @@ public final class SandboxManager: Sendable {
         }
         if let key { registry.settle(key: key, record: keyRecord) }
         return sandbox
+    }
+
+    /// The kernel's ENOSPC from a spawn step becomes the same answer admission control gives.
+    private func mapLimit<T>(_ types: [NamespaceType], _ body: () throws(SandboxError) -> T) throws(SandboxError) -> T {
+        do throws(SandboxError) {
+            return try body()
+        } catch .spawnFailed(let step, let errno) where errno == .noSpace {
+            throw limitError(for: types, step: step)
+        }
     }
 
     /// Kills a sandbox that must not exist, waits for the reaper, and forgets it.

@@ -11,6 +11,23 @@ enum Spawner {
         var pidfd: Int32
     }
 
+    /// An init that exists (its pid is known) and is still setting up and exec'ing the command.
+    struct Starting {
+        fileprivate var result: nsd_spawn_result
+        var pid: Int32 { result.pid }
+
+        /// Waits for the command's exec; on failure the init has been reaped.
+        consuming func finish() throws(SandboxError) -> Started {
+            guard nsd_spawn_finish(&result) == 0 else { throw Spawner.failure(result) }
+            return Started(pid: result.pid, pidfd: result.pidfd)
+        }
+    }
+
+    static func failure(_ result: nsd_spawn_result) -> SandboxError {
+        let step = result.step.map { String(cString: $0) } ?? "spawn"
+        return .spawnFailed(step: step, errno: Errno(rawValue: result.err))
+    }
+
     static func flags(_ types: [NamespaceType]) -> UInt64 {
         types.reduce(0) { $0 | flag($1) }
     }
@@ -52,7 +69,8 @@ enum Spawner {
         throw .spawnFailed(step: "exec \(command) (not found in PATH)", errno: .noSuchFileOrDirectory)
     }
 
-    static func start(_ spec: SandboxSpec, hostname: String?, files: StateDirectory.Files) throws(SandboxError) -> Started {
+    /// Clones the init; the files may be closed once this returns (the init has its copies).
+    static func begin(_ spec: SandboxSpec, hostname: String?, files: StateDirectory.Files) throws(SandboxError) -> Starting {
         let path = try executable(spec)
         let strings = CStrings()
         var config = nsd_spawn_config()
@@ -77,11 +95,8 @@ enum Spawner {
         config.stderr_fd = files.stderr
         config.exit_record_fd = files.exitRecord
         var result = nsd_spawn_result()
-        let rc = withExtendedLifetime(strings) { nsd_spawn(&config, &result) }
-        guard rc == 0 else {
-            let step = result.step.map { String(cString: $0) } ?? "spawn"
-            throw .spawnFailed(step: step, errno: Errno(rawValue: result.err))
-        }
-        return Started(pid: result.pid, pidfd: result.pidfd)
+        let rc = withExtendedLifetime(strings) { nsd_spawn_begin(&config, &result) }
+        guard rc == 0 else { throw failure(result) }
+        return Starting(result: result)
     }
 }

@@ -1,10 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 
-/// Files of the state directory: `sandboxes/<id>/{stdout,stderr,exit}`.
+/// Files of the state directory: `sandboxes/<id>/{stdout,stderr,exit}`, and `spare/<n>`, emptied
+/// directories of deleted sandboxes kept for the next ones.
 public struct StateDirectory: Sendable {
     public let root: String
+    /// Why recycle: a new inode costs 50-300 µs on ext4 under create/delete churn (without a
+    /// journal, ext4 scans past every recently deleted inode), four per sandbox; a rename and three
+    /// opens of existing empty files cost ~25 µs (bench/run.sh measures the create path).
+    private let spares: SpareDirectories
 
     /// `root` is resolved to its canonical path: the kernel reports open files that way.
     public init(root: String) {
@@ -13,6 +19,7 @@ public struct StateDirectory: Sendable {
             defer { free(resolved) }
             return String(cString: resolved)
         }
+        spares = SpareDirectories(root: self.root + "/spare")
     }
 
     var sandboxesRoot: String { root + "/sandboxes" }
@@ -33,14 +40,23 @@ public struct StateDirectory: Sendable {
     }
 
     /// Creates the directory tree, mode 0700: logs and the registry are root's business only.
+    /// Spare directories of an earlier run are removed: the pool starts empty.
     func prepare() throws(SystemError) {
-        for path in [root, sandboxesRoot] {
+        for path in [root, sandboxesRoot, spares.root] {
             guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw SystemError("mkdir", path) }
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: spares.root)) ?? [] {
+            remove(directory: spares.root + "/" + name)
         }
     }
 
+    /// The sandbox's directory, a recycled one when there is one, with its three files open.
     func create(_ id: String) throws(SystemError) -> Files {
-        try create(in: directory(of: id))
+        let directory = directory(of: id)
+        if let spare = spares.take() {
+            if rename(spare, directory) != 0 { remove(directory: spare) }
+        }
+        return try create(in: directory)
     }
 
     /// A directory holding empty `stdout`, `stderr` and `exit`, opened for writing.
@@ -65,9 +81,18 @@ public struct StateDirectory: Sendable {
         return fd
     }
 
-    /// Removes a sandbox's files; what is already gone is fine.
+    /// Removes a sandbox's files; what is already gone is fine. Up to `SpareDirectories.limit`
+    /// directories are emptied (truncated: the logs are gone either way) and kept for reuse.
     func remove(_ id: String) {
-        remove(directory: directory(of: id))
+        let directory = directory(of: id)
+        guard let spare = spares.reserve() else { return remove(directory: directory) }
+        for name in ["stdout", "stderr", "exit"] { truncate(directory + "/" + name, 0) }
+        if rename(directory, spare) == 0 {
+            spares.put(spare)
+        } else {
+            spares.cancel()
+            remove(directory: directory)
+        }
     }
 
     func remove(directory: String) {
