@@ -17,8 +17,8 @@
 #include "../CNamespace/nsd_internal.h"
 
 /* --- raw syscalls (rawsys.c) --- */
-pid_t nsd_raw_fork(void);                       /* clone3, exit_signal SIGCHLD */
-pid_t nsd_raw_clone(uint64_t flags);            /* same, with extra clone flags */
+pid_t nsd_raw_clone(uint64_t flags);            /* clone3, exit_signal SIGCHLD */
+pid_t nsd_vfork_run(int (*fn)(void *), void *arg); /* CLONE_VM|CLONE_VFORK child runs fn */
 int nsd_raw_setresuid(uid_t uid);
 int nsd_raw_setresgid(gid_t gid);
 int nsd_raw_setgroups_none(void);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -38,9 +39,16 @@ pid_t nsd_raw_clone(uint64_t flags)
     return (pid_t)syscall(SYS_clone3, &a, sizeof a);
 }
 
-pid_t nsd_raw_fork(void)
+/* As posix_spawn does: the child shares our memory until its execve (or
+ * _exit), and we are suspended meanwhile, so no page tables are copied for
+ * a process about to replace its memory. It runs `fn` on a stack of its
+ * own and must only make syscalls; the (single) caller is a sandbox init,
+ * which starts one command in its life. glibc's clone() is just the stack
+ * switch around the raw syscall. */
+pid_t nsd_vfork_run(int (*fn)(void *), void *arg)
 {
-    return nsd_raw_clone(0);
+    static char stack[64 * 1024] __attribute__((aligned(64)));
+    return clone(fn, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
 }
 
 int nsd_raw_setresuid(uid_t uid)

@@ -49,6 +49,11 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
     die(ctx, NSD_STEP_EXEC);
 }
 
+static int command_main(void *ctx)
+{
+    exec_command(ctx);
+}
+
 /* Identity inside a user namespace, right after the spawner wrote the maps.
  * Moving from the (unmapped) host root to mapped ids keeps our capabilities
  * in the new namespace: the kernel only drops them when leaving *its* root. */
@@ -123,11 +128,9 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         die(ctx, NSD_STEP_DUMPABLE);
 
-    cmd = nsd_raw_fork();
+    cmd = nsd_vfork_run(command_main, (void *)ctx);
     if (cmd < 0)
         die(ctx, NSD_STEP_FORK);
-    if (cmd == 0)
-        exec_command(ctx);
 
     /* 7. Keep only the exit record; stdio to /dev/null so the init holds
      *    no pipe or log file of the caller open (its 0..2 were the server's,

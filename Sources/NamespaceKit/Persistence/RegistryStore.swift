@@ -16,7 +16,8 @@ public final class RegistryStore: @unchecked Sendable {
     /// Background flushes and compactions, in order, off the shared global queues.
     private let writer = DispatchQueue(label: "registry-writer")
     // Guarded by `condition`.
-    private var pending: [UInt8] = []
+    /// Encoded by whoever writes them, so a request only pays for queueing a value.
+    private var pending: [JournalEntry] = []
     private var appended: UInt64 = 0
     /// Every change up to here has been written, or its batch failed.
     private var resolved: UInt64 = 0
@@ -67,11 +68,9 @@ public final class RegistryStore: @unchecked Sendable {
     /// Queues a change; returns its sequence number for `waitDurable`.
     @discardableResult
     func append(_ entry: JournalEntry) -> UInt64 {
-        var line = (try? Array(JSONEncoder().encode(entry))) ?? []
-        line.append(UInt8(ascii: "\n"))
         condition.lock()
         defer { condition.unlock() }
-        pending += line
+        pending.append(entry)
         appended += 1
         return appended
     }
@@ -196,12 +195,20 @@ public final class RegistryStore: @unchecked Sendable {
         return result
     }
 
-    /// Appends a batch; on failure the journal is cut back so no half-written change stays in it.
-    private func write(_ batch: [UInt8], to fd: Int32, path: String) throws(SystemError) {
+    /// Appends a batch, a line of JSON per change; on failure the journal is cut back so no
+    /// half-written change stays in it.
+    private func write(_ batch: [JournalEntry], to fd: Int32, path: String) throws(SystemError) {
         guard !batch.isEmpty else { return }
+        let encoder = JSONEncoder()
+        var bytes: [UInt8] = []
+        for entry in batch {
+            guard let line = try? encoder.encode(entry) else { throw SystemError("encode", path, errno: .invalidArgument) }
+            bytes += line
+            bytes.append(UInt8(ascii: "\n"))
+        }
         let start = lseek(fd, 0, SEEK_END)
         do throws(SystemError) {
-            try RegistryFiles.writeAll(fd, batch, path: path)
+            try RegistryFiles.writeAll(fd, bytes, path: path)
             if durability == .fsync, fdatasync(fd) != 0 { throw SystemError("fdatasync", path) }
         } catch {
             if start >= 0 { _ = ftruncate(fd, start) }

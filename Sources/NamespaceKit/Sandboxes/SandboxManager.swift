@@ -80,15 +80,19 @@ public final class SandboxManager: Sendable {
         public var replayed: Bool
     }
 
-    /// Starts the sandbox and answers once it is durable in the registry.
-    public func create(_ requested: SandboxSpec, idempotencyKey: String? = nil) throws(SandboxError) -> Created {
-        guard let key = idempotencyKey else { return Created(sandbox: try start(requested, key: nil), replayed: false) }
+    /// Starts the sandbox and answers once it is durable in the registry. `whileStarting` gets the
+    /// sandbox as it will be returned, while its init is still setting up: time to prepare an answer.
+    public func create(_ requested: SandboxSpec, idempotencyKey: String? = nil,
+                       whileStarting: (Sandbox) -> Void = { _ in }) throws(SandboxError) -> Created {
+        guard let key = idempotencyKey else {
+            return Created(sandbox: try start(requested, key: nil, whileStarting: whileStarting), replayed: false)
+        }
         switch try registry.claim(key: key, now: Date().timeIntervalSince1970) {
         case .answered(let sandbox):
             return Created(sandbox: sandbox, replayed: true)
         case .claimed:
             do throws(SandboxError) {
-                let sandbox = try start(requested, key: key)
+                let sandbox = try start(requested, key: key, whileStarting: whileStarting)
                 return Created(sandbox: sandbox, replayed: false)
             } catch {
                 registry.settle(key: key, record: nil)
@@ -99,7 +103,7 @@ public final class SandboxManager: Sendable {
 
     /// The journal entry is written while the init sets the namespaces up and execs the command
     /// (about half of a start), so the disk sync costs a create next to nothing.
-    private func start(_ requested: SandboxSpec, key: String?) throws(SandboxError) -> Sandbox {
+    private func start(_ requested: SandboxSpec, key: String?, whileStarting: (Sandbox) -> Void) throws(SandboxError) -> Sandbox {
         let id = Self.newID()
         var spec = requested
         if spec.has(.uts), spec.hostname == nil {
@@ -128,6 +132,7 @@ public final class SandboxManager: Sendable {
             throw error
         }
         let sequence = store.appendAhead(.put(sandbox))
+        whileStarting(sandbox)
         let started: Spawner.Started
         do throws(SandboxError) {
             started = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.finish() }
