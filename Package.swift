@@ -22,7 +22,8 @@ let package = Package(
         ),
         .target(name: "CHTTPShim", dependencies: ["CMicroHTTPD"]),
         .target(name: "CNamespace"),
-        .executableTarget(name: "nsd-init", path: "Sources/nsd-init"),
+        .executableTarget(name: "nsd-init", path: "Sources/nsd-init",
+                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .target(
             name: "NamespaceKit",
             dependencies: ["CNamespace", .product(name: "SystemPackage", package: "swift-system")],

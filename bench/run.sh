@@ -374,8 +374,9 @@ for variant in muip muipn; do
     bw="bwrap --unshare-ipc --unshare-pid --unshare-uts --unshare-net --dev-bind / / /bin/true"; cl="-N"
     label="mnt, uts, ipc, pid, net"
   fi
+  declare -A RTT=()
   HAVE_BWRAP=0; command -v bwrap >/dev/null && HAVE_BWRAP=1
-  rm -f "$TMP/raw-one-$variant" "$TMP/raw-clone-$variant"
+  rm -f "$TMP/raw-one-$variant" "$TMP/raw-clone-$variant" "$TMP/raw-cinit-$variant"
   for half in 1 2; do
     srv_step() {
       log "create ($label) half $half: namespaced, $HALF iterations over one connection"
@@ -388,6 +389,11 @@ for variant in muip muipn; do
       cmd bench/out/clone-loop -n 250 -w 10 $cl -r "$TMP/raw-clone-$variant"
       timeout 120 "$OUT_DIR/clone-loop" -n 250 -w 10 $cl -r "$TMP/raw-clone-$variant" >"$TMP/clone-$variant-$half.out" 2>"$TMP/clone-$variant.err" ||
         note "clone-loop $variant failed: $(head -c 300 "$TMP/clone-$variant.err")"
+      cmd bench/out/clone-loop -i -n 250 -w 10 $cl -r "$TMP/raw-cinit-$variant"
+      timeout 120 "$OUT_DIR/clone-loop" -i -n 250 -w 10 $cl -r "$TMP/raw-cinit-$variant" >/dev/null 2>"$TMP/cinit-$variant.err" ||
+        note "clone-loop -i $variant failed: $(head -c 300 "$TMP/cinit-$variant.err")"
+      run_wrk "rtt-$variant-$half" -t1 -c1 -d1s "$A_URL/healthz"
+      RTT[$half]=$(field lat_mean_us "$WRK_LINE")
     }
     if (( half == 1 )); then srv_step; ref_steps; else ref_steps; srv_step; fi
   done
@@ -412,6 +418,14 @@ for variant in muip muipn; do
   row "create" "same flags vs bare C clone3 + execve + waitpid" "(as above)" \
       "\`bench/out/clone-loop${cl:+ $cl}\`: $(us "$C_MEAN") (p50 $(us "$C_P50"), p99 $(us "$C_P99")), n=$C_N" \
       "${r:-n/a}×" "≤ 1.5×" "$(verdict "$r" le 1.5)"
+  # The floor for this design: the sandbox's own process work (clone-loop -i) and the two HTTP
+  # round trips (an empty GET over the same kind of connection), nothing else.
+  read -r I_MEAN I_P50 I_P99 I_N <<<"$(stats "$TMP/raw-cinit-$variant")"
+  RTT_MEAN=$(awk -v a="${RTT[1]:-}" -v b="${RTT[2]:-}" 'BEGIN{ if (a!="" && b!="") printf "%.1f", (a+b)/2 }')
+  FLOOR=$(awk -v i="$I_MEAN" -v r="$RTT_MEAN" 'BEGIN{ if (i!="nan" && r!="") printf "%.1f", i + 2*r }')
+  row "create" "floor: the sandbox's own work without the server (\`bench/out/clone-loop -i${cl:+ $cl}\`: an init that makes / private, mounts /proc, sets the hostname${cl:+, brings lo up}, vforks \`/bin/true\` and waits) + 2 HTTP round trips (\`GET /healthz\`, wrk -t1 -c1 -d1s)" \
+      "$(us "$FLOOR") = $(us "$I_MEAN") (p50 $(us "$I_P50"), n=$I_N) + 2 × $(us "$RTT_MEAN"); namespaced is $(ratio "$CW" "$FLOOR")× this floor" \
+      "bare loop: $(us "$C_MEAN")" "$(ratio "$FLOOR" "$C_MEAN")× (floor / bare)" "" "info"
   # where the time goes: the same loop without fsync, and without the /proc mount
   log "create ($label): namespaced --durability none; and mountProc false"
   run_client "one-$variant-none" B -c 1 -n "$HALF" -w 10 -b "$spec"
