@@ -5,4 +5,11 @@ extension String {
         guard utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return self }
         return lowercased()
     }
+
+    /// Header names compared without building lower-cased copies.
+    func equalsIgnoringASCIICase(_ other: String) -> Bool {
+        utf8.elementsEqual(other.utf8) { a, b in
+            a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 97 && (a | 0x20) <= 122)
+        }
+    }
 }

@@ -16,11 +16,12 @@ public enum ETag {
         guard request.method == "GET" || request.method == "HEAD", response.status == 200, response.file == nil,
               response.header("Content-Type") == "application/json" else { return response }
         // A body served from a cache carries the tag computed once with it.
-        let tag = response.header("ETag") ?? of(response.body)
+        let cached = response.header("ETag")
+        let tag = cached ?? of(response.body)
         if let candidates = request.header("if-none-match"), matches(candidates, tag) {
             return Response(status: 304, headers: [("ETag", tag)])
         }
-        return response.header("ETag") == nil ? response.adding("ETag", tag) : response
+        return cached == nil ? response.adding("ETag", tag) : response
     }
 
     static func matches(_ header: String, _ tag: String) -> Bool {

@@ -41,8 +41,7 @@ public struct Response: Sendable {
     }
 
     public func header(_ name: String) -> String? {
-        let wanted = name.asciiLowercased
-        return headers.first { $0.name.asciiLowercased == wanted }?.value
+        headers.first { $0.name.equalsIgnoringASCIICase(name) }?.value
     }
 
     public func adding(_ name: String, _ value: String) -> Response {

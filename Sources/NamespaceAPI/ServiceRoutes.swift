@@ -5,7 +5,11 @@ import NamespaceKit
 /// `/healthz`, `/version`, `/openapi.yaml`.
 struct ServiceRoutes {
     static let version = "0.1.0"
-    private static let healthy = Response.json(Array(#"{"status":"ok"}"#.utf8))
+    private static let healthy = {
+        let body = Array(#"{"status":"ok"}"#.utf8)
+        // Tagged once: probes poll this route more than any other.
+        return Response.json(body).adding("ETag", ETag.of(body))
+    }()
 
     let openAPIDocument: String?
 
