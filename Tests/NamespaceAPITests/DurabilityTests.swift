@@ -109,6 +109,33 @@ import Testing
         return directory + "/" + (try #require(names.last))
     }
 
+    /// The journal entry is written while the init sets up; a setup that then fails (here: no such
+    /// rootfs) is answered 422 and its entry deleted again, so a restart shows nothing of it.
+    @Test func aStartThatFailsAfterItsEntryWasWrittenIsGoneAfterKill9() async throws {
+        try #require(Host.isRoot, "needs root to create sandboxes")
+        let directory = try Self.stateDirectory()
+        defer { killSandboxes(in: directory); try? FileManager.default.removeItem(atPath: directory) }
+        let first = try ServerBinary(stateDirectory: directory)
+        try #require(first.isListening, "server did not start: \(first.output)")
+        let failed = try await first.request("POST", "/sandboxes", json: #"{"name":"doomed","command":["/bin/true"],"rootfs":"/nonexistent-rootfs-nsd"}"#)
+        #expect(failed.status == 422, "\(failed.text)")
+        #expect(failed.json["type"] as? String == "urn:namespaced:problem:spawn-failed")
+        let kept = try await Self.create(first, #"{"name":"kept","command":["sleep","300"]}"#)
+        first.kill9()
+        try await Task.sleep(for: .seconds(1))
+        let second = try ServerBinary(stateDirectory: directory)
+        defer { second.stop() }
+        try #require(second.isListening, "server did not restart: \(second.output)")
+        let after = try await Self.sandboxes(second)
+        #expect(Array(after.keys) == [kept["id"] as! String], "\(after.values.map { $0["name"] ?? "" })")
+        #expect(try await second.request("GET", "/sandboxes/doomed").status == 404)
+        // The name is free.
+        let again = try await Self.create(second, #"{"name":"doomed","command":["true"]}"#)
+        #expect(try await second.request("POST", "/sandboxes/\(again["id"] as! String)/wait?timeout=10").status == 200)
+        #expect(try await second.request("DELETE", "/sandboxes/\(again["id"] as! String)").status == 204)
+        #expect(try await second.request("DELETE", "/sandboxes/\(kept["id"] as! String)").status == 204)
+    }
+
     @Test(arguments: ["truncated", "garbage", "unknown version"])
     func damagedSnapshotFallsBackToThePreviousGeneration(damage: String) async throws {
         try #require(Host.isRoot, "needs root to create sandboxes")

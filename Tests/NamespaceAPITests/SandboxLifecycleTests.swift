@@ -156,6 +156,41 @@ struct SandboxLifecycleTests {
         #expect(try await server.deleteSandbox(sandbox.id) == 204)
     }
 
+    /// Deleted sandboxes' directories are emptied and reused (new inodes are slow on ext4): a new
+    /// sandbox must never see a byte of an old one's logs or exit record, and the pool is bounded.
+    @Test func recycledDirectoriesCarryNothingOver() async throws {
+        try #require(Host.isRoot, "needs root to create namespaces")
+        let server = try TestServer()
+        let spare = server.stateDirectory + "/spare"
+        func spares() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: spare)) ?? []).sorted() }
+        let old = try await server.createSandbox(["command": ["/bin/sh", "-c", "echo secret-out; echo secret-err >&2; exit 5"]])
+        #expect(try await server.waitSandbox(old.id, timeout: 10)["exitCode"] as? Int == 5)
+        #expect(try await server.deleteSandbox(old.id) == 204)
+        let kept = spares()
+        #expect(kept.count == 1)
+        for name in ["stdout", "stderr", "exit"] {
+            #expect(Proc.read(spare + "/\(kept.first ?? "")/\(name)") == "", "\(name) was not emptied")
+        }
+        let new = try await server.createSandbox(["command": ["/bin/sh", "-c", "sleep 0.2"]])
+        #expect(spares().isEmpty, "the spare directory was not reused")
+        #expect(server.sandboxDirectories == [new.id])
+        // While it runs, its files are its own and empty: no record, no old output.
+        #expect(try await server.get("/sandboxes/\(new.id)").json["exitCode"] is NSNull)
+        #expect(Proc.read(server.stateDirectory + "/sandboxes/\(new.id)/exit") == "")
+        let exited = try await server.waitSandbox(new.id, timeout: 10)
+        #expect(exited["exitCode"] as? Int == 0)
+        #expect(try await server.logs(new.id, stream: "stdout") == "")
+        #expect(try await server.logs(new.id, stream: "stderr") == "")
+        #expect(try await server.deleteSandbox(new.id) == 204)
+        // At most 64 are kept; the rest are removed.
+        var ids: [String] = []
+        for _ in 0..<70 { ids.append(try await server.createSandbox(["command": ["true"]]).id) }
+        for id in ids { _ = try await server.waitSandbox(id, timeout: 10) }
+        for id in ids { #expect(try await server.deleteSandbox(id) == 204) }
+        #expect(spares().count == 64)
+        #expect(server.sandboxDirectories.isEmpty)
+    }
+
     @Test func fortyConcurrentCreatesSucceedAndAreAllReaped() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
