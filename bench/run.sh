@@ -630,6 +630,14 @@ if [[ "$OUT" != "-" ]]; then
   the child `execve`s `/bin/true`, the parent `waitpid`s; mean per iteration. The four run in ABBA order
   (namespaced, unshare, bwrap, loop, then loop, bwrap, unshare, namespaced), half the iterations each time,
   and each figure pools the raw samples of both halves, so drift on the shared machine hits all alike.
+- **create floor** — what no server built this way can go below: `clone-loop -i` does, per iteration, the
+  process work every sandbox has — the clone3 child is an init that makes `/` private, mounts `/proc`, sets
+  the hostname (with net: brings `lo` up), starts `/bin/true` with `CLONE_VM|CLONE_VFORK`, waits for it and
+  exits with its status (the init is what keeps the exit code when the server is down, forwards signals and
+  reaps orphans) — plus two HTTP round trips measured on the same server (`GET /healthz`, one keep-alive
+  connection, `wrk -t1 -c1 -d1s`, once per half). What is left between the floor and the ≤ 1.5× bare-loop
+  target is the budget for all of the server's own work (parse and check the spec, open the log files,
+  journal, registry, reaper, two JSON answers).
 - **concurrency** — the same client with 8 threads, one keep-alive connection each, looping
   create + wait + DELETE for a fixed time; sandboxes/s = completed cycles / wall time; "POST" latency is
   `POST /sandboxes` alone. Two servers started identically but for `--durability`, measured in ABBA order

@@ -48,7 +48,9 @@ extension Sandbox: Encodable {
 
 /// RFC 3339 UTC with milliseconds, as API.md's examples.
 public enum Timestamp {
+    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!)
+
     public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!))
+        style.format(date)
     }
 }
