@@ -133,9 +133,17 @@ public final class RegistryStore: @unchecked Sendable {
         if let failed = failures.last(where: { $0.from <= sequence && sequence <= $0.through }) { throw failed.error }
     }
 
-    /// Changes queued but not waited for (exits) are written soon by someone; make sure of it.
+    /// Starts writing everything up to `sequence` now, on the writer's thread, for a caller that
+    /// does not wait for it (or waits later).
     func flushSoon(_ sequence: UInt64) {
         writer.async { try? self.waitDurable(sequence) }
+    }
+
+    /// For changes whose facts are already on disk elsewhere (an exit, in the sandbox's exit file):
+    /// written with the next sync anyone asks for, at the latest after `delay` seconds. One sync
+    /// less per sandbox, and none racing the answer to a `wait`.
+    func flushLater(_ sequence: UInt64, delay: Double = 0.05) {
+        writer.asyncAfter(deadline: .now() + delay) { try? self.waitDurable(sequence) }
     }
 
     /// What writing one snapshot took.

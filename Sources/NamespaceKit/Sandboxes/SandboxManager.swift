@@ -295,8 +295,9 @@ public final class SandboxManager: Sendable {
         guard let (exited, waiters) = registry.markExited(id: id, update: { sandbox in
             sandbox.settle(record: record, reaped: reaped)
         }) else { return }
-        // The exit record file is already durable; the journal entry can follow at its own pace.
-        store.flushSoon(store.append(.put(exited)))
+        // The exit is in the sandbox's exit file already (a restart reads it from there); the
+        // journal entry can follow with the next sync.
+        store.flushLater(store.append(.put(exited)))
         waiters.forEach { $0(exited) }
     }
 }
