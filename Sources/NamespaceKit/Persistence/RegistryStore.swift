@@ -75,16 +75,14 @@ public final class RegistryStore: @unchecked Sendable {
         return appended
     }
 
-    /// Queues a change of a sandbox the registry does not hold yet, and starts writing it at once,
-    /// so the disk works while the sandbox is still being set up. Until `settle`, no snapshot is
-    /// taken: it would lack the sandbox while retiring the journal that has it.
+    /// Queues a change of a sandbox the registry does not hold yet, to be made durable while the
+    /// sandbox is still being set up. Until `settle`, no snapshot is taken: it would lack the
+    /// sandbox while retiring the journal that has it.
     func appendAhead(_ entry: JournalEntry) -> UInt64 {
-        let sequence = append(entry)
         condition.lock()
         unsettled += 1
         condition.unlock()
-        flushSoon(sequence)
-        return sequence
+        return append(entry)
     }
 
     /// The change from `appendAhead` is in the registry now, or will never be (it failed).

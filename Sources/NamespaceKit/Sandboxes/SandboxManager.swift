@@ -133,6 +133,8 @@ public final class SandboxManager: Sendable {
         }
         let sequence = store.appendAhead(.put(sandbox))
         whileStarting(sandbox)
+        // This thread would only wait for the init: it writes and syncs meanwhile.
+        let journaled = Result { () throws(SystemError) in try store.waitDurable(sequence) }
         let started: Spawner.Started
         do throws(SandboxError) {
             started = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.finish() }
@@ -150,14 +152,13 @@ public final class SandboxManager: Sendable {
         admission.created(spec.namespaces)
         // Watched only now, so the entry of its exit always follows the entry of its start.
         reaper.watch(pidfd: started.pidfd, id: id)
-        var durable = sequence
         var keyRecord: IdempotencyRecord?
-        if let key {
-            keyRecord = IdempotencyRecord(key: key, sandbox: SandboxRecord(sandbox), createdAt: Date().timeIntervalSince1970)
-            durable = store.append(.key(keyRecord!))
-        }
         do throws(SystemError) {
-            try store.waitDurable(durable)
+            try journaled.get()
+            if let key {
+                keyRecord = IdempotencyRecord(key: key, sandbox: SandboxRecord(sandbox), createdAt: Date().timeIntervalSince1970)
+                try store.waitDurable(store.append(.key(keyRecord!)))
+            }
         } catch {
             // Nobody may be told about a sandbox the registry could not record: take it down again.
             discard(sandbox)
