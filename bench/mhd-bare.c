@@ -4,9 +4,11 @@
  *
  *   build: cc -O2 -o bench/out/mhd-bare bench/mhd-bare.c \
  *              $(pkg-config --cflags --libs libmicrohttpd)
- *   run:   bench/out/mhd-bare [port=18080] [threads=<online cores>]
+ *   run:   bench/out/mhd-bare [port=18080] [threads=<online cores>] [limits-body-file]
  *
  * Listens on 127.0.0.1 only. Any GET -> 200 {"status":"ok"} (application/json);
+ * with a limits-body-file, GET /limits answers that file's bytes instead (read
+ * once at start), so the /limits comparison puts as many bytes on the wire;
  * other methods -> 405. Runs until SIGTERM or SIGINT.
  */
 #include <arpa/inet.h>
@@ -23,13 +25,15 @@
 #include <microhttpd.h>
 
 static const char BODY[] = "{\"status\":\"ok\"}";
+static char *limits_body;
+static size_t limits_len;
 
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *conn, const char *url,
         const char *method, const char *version, const char *upload_data,
         size_t *upload_data_size, void **con_cls)
 {
-  (void) cls; (void) url; (void) version; (void) upload_data;
+  (void) cls; (void) version; (void) upload_data;
   struct MHD_Response *resp;
   enum MHD_Result ret;
   static int first_call_marker;
@@ -58,8 +62,11 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
   }
 
   /* Built per request, on purpose: mirrors what a real handler does. */
-  resp = MHD_create_response_from_buffer(sizeof(BODY) - 1, (void *) BODY,
-                                         MHD_RESPMEM_PERSISTENT);
+  if (limits_body && 0 == strcmp(url, "/limits"))
+    resp = MHD_create_response_from_buffer(limits_len, limits_body, MHD_RESPMEM_PERSISTENT);
+  else
+    resp = MHD_create_response_from_buffer(sizeof(BODY) - 1, (void *) BODY,
+                                           MHD_RESPMEM_PERSISTENT);
   if (NULL == resp)
     return MHD_NO;
   if (MHD_NO == MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -93,14 +100,25 @@ main(int argc, char **argv)
   if (threads < 1)
     threads = 1;
 
-  if (argc > 3 || (argc > 1 && (0 == strcmp(argv[1], "-h") || 0 == strcmp(argv[1], "--help")))) {
-    fprintf(stderr, "usage: %s [port=18080] [threads=%ld]\n", argv[0], threads);
+  if (argc > 4 || (argc > 1 && (0 == strcmp(argv[1], "-h") || 0 == strcmp(argv[1], "--help")))) {
+    fprintf(stderr, "usage: %s [port=18080] [threads=%ld] [limits-body-file]\n", argv[0], threads);
     return 2;
   }
   if (argc > 1)
     port = parse_arg(argv[1], "port", 1, 65535);
   if (argc > 2)
     threads = parse_arg(argv[2], "threads", 1, 1024);
+  if (argc > 3) {
+    FILE *f = fopen(argv[3], "rb");
+    static char buf[1 << 20];
+    if (!f) {
+      perror(argv[3]);
+      return 2;
+    }
+    limits_len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    limits_body = buf;
+  }
 
   /* Block the stop signals before MHD creates its threads (they inherit the
    * mask), then wait for them synchronously in the main thread. */
