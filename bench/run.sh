@@ -22,7 +22,8 @@
 #   LEVELS         extra-process levels for the inventory  ("0 1000 4000 8000")
 #   CREATE_ITERS   create+wait iterations, one connection  (300)
 #   CONC_SECONDS   length of each 8-client run             (10)
-#   WRK_SECONDS    length of each wrk run                  (5)
+#   WRK_SECONDS    length of each wrk run                  (4)
+#   HTTP_ROUNDS    wrk rounds per HTTP figure, best kept   (5)
 #   MAX_SECONDS    hard bound for the whole run            (570)
 #   OUT            where the report goes                   (BENCHMARKS.md at the repo top; "-" for none)
 #   SECTIONS       parts to run, for working on one figure ("http create concurrency memory inventory");
@@ -50,7 +51,8 @@ THREADS=${THREADS:-$(nproc)}
 LEVELS=${LEVELS:-"0 1000 4000 8000"}
 CREATE_ITERS=${CREATE_ITERS:-300}
 CONC_SECONDS=${CONC_SECONDS:-10}
-WRK_SECONDS=${WRK_SECONDS:-5}
+WRK_SECONDS=${WRK_SECONDS:-4}
+HTTP_ROUNDS=${HTTP_ROUNDS:-5}
 OUT=${OUT:-$ROOT/BENCHMARKS.md}
 ALL_SECTIONS="http create concurrency memory inventory"
 SECTIONS=${SECTIONS:-$ALL_SECTIONS}
@@ -317,7 +319,7 @@ for _ in $(seq 50); do [[ "$(http_status "http://127.0.0.1:$BARE_PORT/healthz" 1
 BARE_OK=0
 [[ "$(http_status "http://127.0.0.1:$BARE_PORT/healthz" 2)" == 200 ]] && BARE_OK=1
 (( BARE_OK )) || { log "mhd-bare did not come up:"; sed 's/^/    /' "$TMP/mhd-bare.log" >&2; }
-# best of 3 rounds per figure, each round bare then namespaced back to back: on a shared machine a
+# best of HTTP_ROUNDS rounds per figure, each round bare then namespaced back to back: on a shared machine a
 # throughput figure is only ever pulled down by noise, so the higher of two is the better estimate
 best_line() { # two WRK_RESULT lines -> the one with the higher rps
   local a=$1 b=$2
@@ -327,7 +329,7 @@ best_line() { # two WRK_RESULT lines -> the one with the higher rps
 for route in healthz limits; do
   for conns in 64 256; do
     BARE_LINE="" SRV_LINE=""
-    for round in 1 2 3; do
+    for round in $(seq "$HTTP_ROUNDS"); do
       if (( BARE_OK )); then
         log "wrk /$route c$conns round $round: mhd-bare"
         run_wrk "bare-$route-$conns-$round" -t2 -c"$conns" -d"${WRK_SECONDS}s" --latency "http://127.0.0.1:$BARE_PORT/$route"
@@ -341,7 +343,7 @@ for route in healthz limits; do
     errs=$(wrk_errors "$SRV_LINE"); berrs=$(wrk_errors "$BARE_LINE")
     [[ -n "$errs" ]] && note "namespaced GET /$route at $conns connections (wrk's default 2 s timeout): $errs"
     extra=""; [[ $route == limits ]] && extra=" (bare answers the same $LIMITS_BYTES bytes, a copy of our /limits body, from memory)"
-    row "HTTP" "\`GET /$route\`, wrk -t2 -c$conns -d${WRK_SECONDS}s, best of 3; $THREADS server threads$extra" \
+    row "HTTP" "\`GET /$route\`, wrk -t2 -c$conns -d${WRK_SECONDS}s, best of $HTTP_ROUNDS; $THREADS server threads$extra" \
         "$(num "$s") req/s (p50 $(us "$(field lat_p50_us "$SRV_LINE")"), p99 $(us "$(field lat_p99_us "$SRV_LINE")"))${errs:+; $errs}" \
         "mhd-bare: $(num "$b") req/s (p50 $(us "$(field lat_p50_us "$BARE_LINE")"), p99 $(us "$(field lat_p99_us "$BARE_LINE")"))${berrs:+; $berrs}" \
         "${r:-n/a}×" "≥ 0.8×" "$(verdict "$r" ge 0.8)"
@@ -645,7 +647,7 @@ if [[ "$OUT" != "-" ]]; then
   `POST /sandboxes` alone. Two servers started identically but for `--durability`, measured in ABBA order
   (fsync, none, none, fsync; half the time each), samples pooled. Ratio = fsync / none throughput.
 - **HTTP** — `wrk -t2` for a fixed time against the server and against `bench/mhd-bare.c` (same
-  libmicrohttpd, same thread count, epoll thread pool), alternating, 3 rounds, the best round of each kept
+  libmicrohttpd, same thread count, epoll thread pool), alternating, 5 rounds (`HTTP_ROUNDS`), the best round of each kept
   (noise only ever lowers a throughput). mhd-bare answers every GET with the static
   `{"status":"ok"}`, and `/limits` with a copy of the server's own `/limits` body fetched just before (same
   bytes on the wire, served from memory with no work behind them), so the ratio is the cost of everything

@@ -3,9 +3,14 @@
 public struct Router: Sendable {
     public typealias Handler = @Sendable (Request) throws(Problem) -> Reply
 
+    private enum Segment: Sendable, Equatable {
+        case literal(Substring)
+        case parameter(String)
+    }
+
     private struct Route: Sendable {
         var method: String
-        var segments: [Substring]
+        var segments: [Segment]
         var handler: Handler
     }
 
@@ -14,12 +19,23 @@ public struct Router: Sendable {
     public init() {}
 
     public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        routes.append(Route(method: method, segments: Self.split(pattern), handler: handler))
+        let segments = Self.split(pattern).map { part -> Segment in
+            part.first == "{" && part.last == "}" ? .parameter(String(part.dropFirst().dropLast())) : .literal(part)
+        }
+        routes.append(Route(method: method, segments: segments, handler: handler))
     }
 
     /// Every method and path pattern, in the order added (for checking the OpenAPI document).
     public var table: [(method: String, pattern: String)] {
-        routes.map { ($0.method, "/" + $0.segments.joined(separator: "/")) }
+        routes.map { route in
+            let parts = route.segments.map { segment -> String in
+                switch segment {
+                case .literal(let text): String(text)
+                case .parameter(let name): "{\(name)}"
+                }
+            }
+            return (route.method, "/" + parts.joined(separator: "/"))
+        }
     }
 
     public func route(_ request: Request) -> Reply {
@@ -52,14 +68,13 @@ public struct Router: Sendable {
         path.split(separator: "/", omittingEmptySubsequences: true)
     }
 
-    private static func match(_ pattern: [Substring], _ path: [Substring]) -> [String: String]? {
+    private static func match(_ pattern: [Segment], _ path: [Substring]) -> [String: String]? {
         guard pattern.count == path.count else { return nil }
         var parameters: [String: String] = [:]
         for (expected, actual) in zip(pattern, path) {
-            if expected.first == "{" && expected.last == "}" {
-                parameters[String(expected.dropFirst().dropLast())] = String(actual)
-            } else if expected != actual {
-                return nil
+            switch expected {
+            case .parameter(let name): parameters[name] = String(actual)
+            case .literal(let text): if text != actual { return nil }
             }
         }
         return parameters
