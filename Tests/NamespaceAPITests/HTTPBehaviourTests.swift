@@ -144,12 +144,14 @@ struct HTTPBehaviourTests {
             let items = try await server.get("/limits").items
             return (items.first { $0["type"] as? String == "ipc" }!["used"] as! NSNumber).intValue
         }
-        // Other tests make and drop namespaces meanwhile: compare once two readings of /limits agree.
+        // Other tests make and drop namespaces meanwhile (some in quick loops): compare only when
+        // readings taken alternately, the listing before, between and after, all agree.
         func listedIPC() async throws -> Int { try await server.get("/namespaces?type=ipc").items.count }
         var compared = false
         for _ in 0..<50 where !compared {
+            let listed0 = try await listedIPC()
             let (used1, listed1, used2, listed2) = (try await usedIPC(), try await listedIPC(), try await usedIPC(), try await listedIPC())
-            if used1 == used2, listed1 == listed2 {
+            if used1 == used2, listed0 == listed1, listed1 == listed2 {
                 #expect(used1 == listed1 - 1, "every listed ipc namespace but the host's is counted")
                 #expect(used1 >= 1)
                 compared = true
