@@ -113,6 +113,7 @@ public final class SandboxManager: Sendable {
         try registry.reserve(id: id, name: spec.name, quota: quota)
         let sandbox: Sandbox
         let starting: Spawner.Starting
+        var startedEarly: Spawner.Started?
         do throws(SandboxError) {
             try admission.check(spec.namespaces)
             let files: StateDirectory.Files
@@ -120,6 +121,11 @@ public final class SandboxManager: Sendable {
             defer { files.close() }
             starting = try mapLimit(spec.namespaces) { () throws(SandboxError) in
                 try Spawner.begin(spec, hostname: spec.hostname, files: files)
+            }
+            // The init makes the time namespace itself, in its setup: only then is there an inode
+            // to record, so such a sandbox is recorded once it runs.
+            if spec.has(.time) {
+                startedEarly = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.finish() }
             }
             sandbox = Sandbox(
                 id: id, name: spec.name, state: .running, pid: starting.pid,
@@ -137,7 +143,11 @@ public final class SandboxManager: Sendable {
         let journaled = Result { () throws(SystemError) in try store.waitDurable(sequence) }
         let started: Spawner.Started
         do throws(SandboxError) {
-            started = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.finish() }
+            if let startedEarly {
+                started = startedEarly
+            } else {
+                started = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.finish() }
+            }
         } catch {
             // Settled first: a snapshot may not pick the entry up again after its removal.
             store.settle()
