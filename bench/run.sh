@@ -20,7 +20,7 @@
 #   BIN            server binary                          (.build/release/namespaced)
 #   THREADS        HTTP threads, server and mhd-bare       (nproc)
 #   LEVELS         extra-process levels for the inventory  ("0 1000 4000 8000")
-#   CREATE_ITERS   create+wait iterations, one connection  (300)
+#   CREATE_ITERS   create+wait iterations, one connection  (1000)
 #   CONC_SECONDS   length of each 8-client run             (10)
 #   WRK_SECONDS    length of each wrk run                  (4)
 #   HTTP_ROUNDS    wrk rounds per HTTP figure, best kept   (5)
@@ -49,7 +49,7 @@ fi
 BIN=${BIN:-$ROOT/.build/release/namespaced}
 THREADS=${THREADS:-$(nproc)}
 LEVELS=${LEVELS:-"0 1000 4000 8000"}
-CREATE_ITERS=${CREATE_ITERS:-300}
+CREATE_ITERS=${CREATE_ITERS:-1000}
 CONC_SECONDS=${CONC_SECONDS:-10}
 WRK_SECONDS=${WRK_SECONDS:-4}
 HTTP_ROUNDS=${HTTP_ROUNDS:-5}
@@ -278,7 +278,7 @@ stats() {
 hf_pool() {
   local f
   : >"$TMP/hf-$1.raw"
-  for f in "$TMP/hf-$1-1.json" "$TMP/hf-$1-2.json"; do
+  for f in "$TMP/hf-$1"-[0-9].json; do
     [[ -s "$f" ]] && jq -r '.results[0].times[] * 1e6' "$f" >>"$TMP/hf-$1.raw"
   done
   read -r HF_MEAN_US HF_P50_US HF_P99_US HF_N <<<"$(stats "$TMP/hf-$1.raw")"
@@ -367,6 +367,9 @@ if want create || want concurrency; then start_server B none; fi
 if want create; then
 # The machine is shared, so each comparison runs in ABBA order — namespaced, unshare, bwrap, clone3
 # loop, then the same in reverse — and each figure pools its two halves (raw samples, pooled).
+# Four parts, ABBA twice: namespaced first in parts 1 and 3, the references first in 2 and 4.
+PARTS=4
+PART=$(( (CREATE_ITERS + PARTS - 1) / PARTS ))
 HALF=$(( (CREATE_ITERS + 1) / 2 ))
 for variant in muip muipn; do
   if [[ $variant == muip ]]; then
@@ -381,25 +384,25 @@ for variant in muip muipn; do
   declare -A RTT=()
   HAVE_BWRAP=0; command -v bwrap >/dev/null && HAVE_BWRAP=1
   rm -f "$TMP/raw-one-$variant" "$TMP/raw-clone-$variant" "$TMP/raw-cinit-$variant"
-  for half in 1 2; do
+  for half in $(seq "$PARTS"); do
     srv_step() {
-      log "create ($label) half $half: namespaced, $HALF iterations over one connection"
-      run_client "one-$variant-$half" A -c 1 -n "$HALF" -w 10 -b "$spec" -r "$TMP/raw-one-$variant"
+      log "create ($label) part $half: namespaced, $PART iterations over one connection"
+      run_client "one-$variant-$half" A -c 1 -n "$PART" -w 10 -b "$spec" -r "$TMP/raw-one-$variant"
     }
     ref_steps() {
-      log "create ($label) half $half: unshare, bwrap, clone3 loop"
-      run_hf "unshare-$variant-$half" 100 5 "$ushare"
-      (( HAVE_BWRAP )) && run_hf "bwrap-$variant-$half" 100 5 "$bw"
-      cmd bench/out/clone-loop -n 250 -w 10 $cl -r "$TMP/raw-clone-$variant"
-      timeout 120 "$OUT_DIR/clone-loop" -n 250 -w 10 $cl -r "$TMP/raw-clone-$variant" >"$TMP/clone-$variant-$half.out" 2>"$TMP/clone-$variant.err" ||
+      log "create ($label) part $half: unshare, bwrap, clone3 loop"
+      run_hf "unshare-$variant-$half" $(( 200 / PARTS )) 5 "$ushare"
+      (( HAVE_BWRAP )) && run_hf "bwrap-$variant-$half" $(( 200 / PARTS )) 5 "$bw"
+      cmd bench/out/clone-loop -n $(( 500 / PARTS )) -w 10 $cl -r "$TMP/raw-clone-$variant"
+      timeout 120 "$OUT_DIR/clone-loop" -n $(( 500 / PARTS )) -w 10 $cl -r "$TMP/raw-clone-$variant" >"$TMP/clone-$variant-$half.out" 2>"$TMP/clone-$variant.err" ||
         note "clone-loop $variant failed: $(head -c 300 "$TMP/clone-$variant.err")"
-      cmd bench/out/clone-loop -i -n 250 -w 10 $cl -r "$TMP/raw-cinit-$variant"
-      timeout 120 "$OUT_DIR/clone-loop" -i -n 250 -w 10 $cl -r "$TMP/raw-cinit-$variant" >/dev/null 2>"$TMP/cinit-$variant.err" ||
+      cmd bench/out/clone-loop -i -n $(( 500 / PARTS )) -w 10 $cl -r "$TMP/raw-cinit-$variant"
+      timeout 120 "$OUT_DIR/clone-loop" -i -n $(( 500 / PARTS )) -w 10 $cl -r "$TMP/raw-cinit-$variant" >/dev/null 2>"$TMP/cinit-$variant.err" ||
         note "clone-loop -i $variant failed: $(head -c 300 "$TMP/cinit-$variant.err")"
       run_wrk "rtt-$variant-$half" -t1 -c1 -d1s "$A_URL/healthz"
       RTT[$half]=$(field lat_mean_us "$WRK_LINE")
     }
-    if (( half == 1 )); then srv_step; ref_steps; else ref_steps; srv_step; fi
+    if (( half % 2 == 1 )); then srv_step; ref_steps; else ref_steps; srv_step; fi
   done
   read -r CW CW50 CW99 CWN <<<"$(stats "$TMP/raw-one-$variant" cw)"
   read -r PO _ <<<"$(stats "$TMP/raw-one-$variant" create)"
@@ -425,7 +428,7 @@ for variant in muip muipn; do
   # The floor for this design: the sandbox's own process work (clone-loop -i) and the two HTTP
   # round trips (an empty GET over the same kind of connection), nothing else.
   read -r I_MEAN I_P50 I_P99 I_N <<<"$(stats "$TMP/raw-cinit-$variant")"
-  RTT_MEAN=$(awk -v a="${RTT[1]:-}" -v b="${RTT[2]:-}" 'BEGIN{ if (a!="" && b!="") printf "%.1f", (a+b)/2 }')
+  RTT_MEAN=$(printf '%s\n' "${RTT[@]}" | awk 'NF{s+=$1; n++} END{ if (n) printf "%.1f", s/n }')
   FLOOR=$(awk -v i="$I_MEAN" -v r="$RTT_MEAN" 'BEGIN{ if (i!="nan" && r!="") printf "%.1f", i + 2*r }')
   row "create" "floor: the sandbox's own work without the server (\`bench/out/clone-loop -i${cl:+ $cl}\`: an init that makes / private, mounts /proc, sets the hostname${cl:+, brings lo up}, vforks \`/bin/true\` and waits) + 2 HTTP round trips (\`GET /healthz\`, wrk -t1 -c1 -d1s)" \
       "$(us "$FLOOR") = $(us "$I_MEAN") (p50 $(us "$I_P50"), n=$I_N) + 2 × $(us "$RTT_MEAN"); namespaced is $(ratio "$CW" "$FLOOR")× this floor" \
@@ -632,14 +635,15 @@ if [[ "$OUT" != "-" ]]; then
   (`unshare -m` does make `/` private recursively; with net the server also brings `lo` up, `unshare -n` does not).
   `bench/clone-loop.c` is the floor: `clone3(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWPID[|CLONE_NEWNET])`,
   the child `execve`s `/bin/true`, the parent `waitpid`s; mean per iteration. The four run in ABBA order
-  (namespaced, unshare, bwrap, loop, then loop, bwrap, unshare, namespaced), half the iterations each time,
-  and each figure pools the raw samples of both halves, so drift on the shared machine hits all alike.
+  (namespaced, unshare, bwrap, loop, then loop, bwrap, unshare, namespaced), twice, a quarter of the
+  iterations each time, and each figure pools the raw samples of all four parts, so drift on the shared
+  machine hits all alike.
 - **create floor** — what no server built this way can go below: `clone-loop -i` does, per iteration, the
   process work every sandbox has — the clone3 child is an init that makes `/` private, mounts `/proc`, sets
   the hostname (with net: brings `lo` up), starts `/bin/true` with `CLONE_VM|CLONE_VFORK`, waits for it and
   exits with its status (the init is what keeps the exit code when the server is down, forwards signals and
   reaps orphans) — plus two HTTP round trips measured on the same server (`GET /healthz`, one keep-alive
-  connection, `wrk -t1 -c1 -d1s`, once per half). What is left between the floor and the ≤ 1.5× bare-loop
+  connection, `wrk -t1 -c1 -d1s`, once per part). What is left between the floor and the ≤ 1.5× bare-loop
   target is the budget for all of the server's own work (parse and check the spec, open the log files,
   journal, registry, reaper, two JSON answers).
 - **concurrency** — the same client with 8 threads, one keep-alive connection each, looping
