@@ -184,10 +184,19 @@ struct SandboxLifecycleTests {
         #expect(try await server.logs(new.id, stream: "stdout") == "")
         #expect(try await server.logs(new.id, stream: "stderr") == "")
         #expect(try await server.deleteSandbox(new.id) == 204)
-        // At most 64 are kept; the rest are removed. (A UTS namespace only: other tests count the
-        // host's ipc and pid namespaces meanwhile, and a loop of those would churn their counts.)
+        // Without its own pid namespace a sandbox may leave a process holding its log: its
+        // directory is removed, never handed to another sandbox.
+        #expect(spares().count == 1)
+        let shared = try await server.createSandbox(["command": ["true"], "namespaces": ["uts"]])
+        #expect(spares().isEmpty)
+        _ = try await server.waitSandbox(shared.id, timeout: 10)
+        #expect(try await server.deleteSandbox(shared.id) == 204)
+        #expect(spares().isEmpty, "a directory without a pid namespace's guarantee was kept")
+        #expect(server.sandboxDirectories.isEmpty)
+        // At most 64 are kept; the rest are removed. (No ipc namespace: another test compares the
+        // host's ipc namespace counts meanwhile, and a loop of those would churn them.)
         var ids: [String] = []
-        for _ in 0..<70 { ids.append(try await server.createSandbox(["command": ["true"], "namespaces": ["uts"]]).id) }
+        for _ in 0..<70 { ids.append(try await server.createSandbox(["command": ["true"], "namespaces": ["pid"]]).id) }
         for id in ids { _ = try await server.waitSandbox(id, timeout: 10) }
         for id in ids { #expect(try await server.deleteSandbox(id) == 204) }
         #expect(spares().count == 64)

@@ -38,7 +38,8 @@ enum Orphans {
             notes.append("killed sandbox \(orphan.id) (pid \(orphan.pid)): it started but its creation was never recorded")
         }
         let directories = (try? FileManager.default.contentsOfDirectory(atPath: state.sandboxesRoot)) ?? []
-        for id in directories where !known.contains(id) { state.remove(id) }
+        // Not recycled: a killed orphan's processes may not all be gone yet.
+        for id in directories where !known.contains(id) { state.remove(id, recycle: false) }
         return notes
     }
 }

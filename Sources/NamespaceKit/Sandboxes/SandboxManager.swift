@@ -134,7 +134,7 @@ public final class SandboxManager: Sendable {
                 namespaces: Self.namespaces(of: starting.pid, timeForChildren: spec.has(.time)), spec: spec)
         } catch {
             registry.release(id: id, name: spec.name)
-            state.remove(id)
+            state.remove(id, recycle: spec.has(.pid))
             throw error
         }
         let sequence = store.appendAhead(.put(sandbox))
@@ -153,7 +153,7 @@ public final class SandboxManager: Sendable {
             store.settle()
             store.flushSoon(store.append(.delete(id)))
             registry.release(id: id, name: spec.name)
-            state.remove(id)
+            state.remove(id, recycle: spec.has(.pid))
             throw error
         }
         let created = spec.namespaces.compactMap { sandbox.namespaces[$0] ?? nil }
@@ -287,7 +287,7 @@ public final class SandboxManager: Sendable {
         }
         try wait(sandbox.id, timeout: 3600) { [registry, state, store] exited in
             _ = registry.remove(id: exited.id)
-            state.remove(exited.id)
+            state.remove(exited.id, recycle: exited.spec.has(.pid))
             guard journal else { return completion(nil) }
             do throws(SystemError) {
                 try store.waitDurable(store.append(.delete(exited.id)))

@@ -81,11 +81,15 @@ public struct StateDirectory: Sendable {
         return fd
     }
 
-    /// Removes a sandbox's files; what is already gone is fine. Up to `SpareDirectories.limit`
-    /// directories are emptied (truncated: the logs are gone either way) and kept for reuse.
-    func remove(_ id: String) {
+    /// Removes a sandbox's files; what is already gone is fine. With `recycle`, up to
+    /// `SpareDirectories.limit` directories are emptied (truncated: the logs are gone either way)
+    /// and kept for reuse. Only when no process can still hold the files: a sandbox with its own
+    /// pid namespace, whose every process the kernel killed before its init could be reaped.
+    /// Anything else may leave a straggler with the log open, and its output must never land in
+    /// another sandbox's log: those files are unlinked.
+    func remove(_ id: String, recycle: Bool) {
         let directory = directory(of: id)
-        guard let spare = spares.reserve() else { return remove(directory: directory) }
+        guard recycle, let spare = spares.reserve() else { return remove(directory: directory) }
         for name in ["stdout", "stderr", "exit"] { truncate(directory + "/" + name, 0) }
         if rename(directory, spare) == 0 {
             spares.put(spare)
