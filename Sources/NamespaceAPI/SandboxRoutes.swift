@@ -57,16 +57,17 @@ struct SandboxRoutes {
             do throws(SpecError) { resolved = try spec.resolve() } catch { throw Problem(error) }
             let key = try Self.idempotencyKey(request)
             let created: SandboxManager.Created
-            // Encoded while the sandbox's init sets up, off the request's critical path.
-            var early: (sandbox: Sandbox, body: [UInt8]?)?
+            // Encoded while the sandbox's init sets up, off the request's critical path; a replay
+            // starts nothing and is encoded here.
+            var early: [UInt8]?
             do throws(SandboxError) {
-                created = try manager.create(resolved, idempotencyKey: key) { early = ($0, try? JSON.encode($0)) }
+                created = try manager.create(resolved, idempotencyKey: key) { early = try? JSON.encode($0) }
             } catch {
                 throw Problem(error)
             }
-            var body = early.flatMap { $0.sandbox == created.sandbox ? $0.body : nil }
-            if body == nil { body = try JSON.encode(created.sandbox) }
-            var response = Response.json(body!, status: 201)
+            let body: [UInt8]
+            if let early, !created.replayed { body = early } else { body = try JSON.encode(created.sandbox) }
+            var response = Response.json(body, status: 201)
                 .adding("Location", "/sandboxes/\(created.sandbox.id)")
             if created.replayed { response = response.adding("Idempotent-Replayed", "true") }
             return .now(response)

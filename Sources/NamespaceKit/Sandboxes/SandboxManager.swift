@@ -111,6 +111,13 @@ public final class SandboxManager: Sendable {
             spec.hostname = fromName ?? String(id.prefix(12))
         }
         try registry.reserve(id: id, name: spec.name, quota: quota)
+        func abandon() {
+            registry.release(id: id, name: spec.name)
+            state.remove(id, recycle: spec.has(.pid))
+        }
+        func finish(_ starting: Spawner.Starting) throws(SandboxError) -> Spawner.Started {
+            try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.finish() }
+        }
         let sandbox: Sandbox
         let starting: Spawner.Starting
         var startedEarly: Spawner.Started?
@@ -124,17 +131,14 @@ public final class SandboxManager: Sendable {
             }
             // The init makes the time namespace itself, in its setup: only then is there an inode
             // to record, so such a sandbox is recorded once it runs.
-            if spec.has(.time) {
-                startedEarly = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.finish() }
-            }
+            if spec.has(.time) { startedEarly = try finish(starting) }
             sandbox = Sandbox(
                 id: id, name: spec.name, state: .running, pid: starting.pid,
                 startTime: ProcFS.processStat(pid: starting.pid)?.startTime ?? 0, createdAt: Date(),
                 exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false,
                 namespaces: Self.namespaces(of: starting.pid, timeForChildren: spec.has(.time)), spec: spec)
         } catch {
-            registry.release(id: id, name: spec.name)
-            state.remove(id, recycle: spec.has(.pid))
+            abandon()
             throw error
         }
         let sequence = store.appendAhead(.put(sandbox))
@@ -143,17 +147,12 @@ public final class SandboxManager: Sendable {
         let journaled = Result { () throws(SystemError) in try store.waitDurable(sequence) }
         let started: Spawner.Started
         do throws(SandboxError) {
-            if let startedEarly {
-                started = startedEarly
-            } else {
-                started = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.finish() }
-            }
+            if let startedEarly { started = startedEarly } else { started = try finish(starting) }
         } catch {
             // Settled first: a snapshot may not pick the entry up again after its removal.
             store.settle()
             store.flushSoon(store.append(.delete(id)))
-            registry.release(id: id, name: spec.name)
-            state.remove(id, recycle: spec.has(.pid))
+            abandon()
             throw error
         }
         let created = spec.namespaces.compactMap { sandbox.namespaces[$0] ?? nil }
