@@ -10,11 +10,12 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# libmicrohttpd is the HTTP engine; pkg-config is how SwiftPM finds it.
+# libmicrohttpd is the HTTP engine, libseccomp compiles the sandboxes' syscall filter; pkg-config
+# is how SwiftPM finds them.
 deps:
-	@if ! pkg-config --exists libmicrohttpd 2>/dev/null; then \
-		echo "installing libmicrohttpd-dev"; \
-		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq libmicrohttpd-dev pkg-config; \
+	@if ! pkg-config --exists libmicrohttpd libseccomp 2>/dev/null; then \
+		echo "installing libmicrohttpd-dev libseccomp-dev"; \
+		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq libmicrohttpd-dev libseccomp-dev pkg-config; \
 	fi
 
 # The tests compare against lsns, make namespaces with unshare and ip netns, and talk through curl.

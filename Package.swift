@@ -21,12 +21,19 @@ let package = Package(
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
         .target(name: "CHTTPShim", dependencies: ["CMicroHTTPD"]),
-        .target(name: "CNamespace"),
-        .executableTarget(name: "nsd-init", path: "Sources/nsd-init",
+        .systemLibrary(
+            name: "CSeccomp",
+            pkgConfig: "libseccomp",
+            providers: [.apt(["libseccomp-dev"])]
+        ),
+        // The one description of a spawn/exec config and its wire format, shared by the shim and nsd-init.
+        .target(name: "NSDWire"),
+        .target(name: "CNamespace", dependencies: ["NSDWire"]),
+        .executableTarget(name: "nsd-init", dependencies: ["NSDWire"], path: "Sources/nsd-init",
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .target(
             name: "NamespaceKit",
-            dependencies: ["CNamespace", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["CNamespace", "CSeccomp", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict
         ),
         .target(

@@ -20,13 +20,12 @@
 #include "shim.h"
 
 #define NSD_EXEC_SETUP_TIMEOUT_MS 30000
-/* Report "step" meaning: err carries the command's host pid. */
-#define NSD_MSG_PID (-2)
 
-static int fail(struct nsd_exec_result *out, const char *step, int err)
+static int fail(struct nsd_exec_result *out, const char *step, int err, int index)
 {
     out->step = step;
     out->err = err;
+    out->index = index;
     return -1;
 }
 
@@ -39,7 +38,7 @@ static void reap(pid_t pid)
 
 /* Collect the helper's pid message and any failure until EOF (helper exited
  * and the command exec'd or died). Returns the failed step or NULL. */
-static const char *collect(int fd, pid_t helper_pid, int helper_pidfd, pid_t *cmd, int *err)
+static const char *collect(int fd, pid_t helper_pid, int helper_pidfd, pid_t *cmd, int *err, int *index)
 {
     struct nsd_report rep;
     const char *step = 0;
@@ -55,6 +54,7 @@ static const char *collect(int fd, pid_t helper_pid, int helper_pidfd, pid_t *cm
         if (!step) {
             step = rep.step < 0 ? "wait for child" : nsd_step_name(rep.step);
             *err = rep.err;
+            *index = rep.index;
         }
         if (rep.step < 0) {           /* timeout or broken pipe: stop everything */
             nsd_pidfd_send_signal(helper_pidfd, SIGKILL);
@@ -73,10 +73,9 @@ static const char *collect(int fd, pid_t helper_pid, int helper_pidfd, pid_t *cm
 
 int nsd_exec_in(const struct nsd_exec_config *cfg, struct nsd_exec_result *out)
 {
-    struct nsd_wire_req req;
     struct nsd_wire_reply rep;
-    struct nsd_body body = { 0 };
-    int fds[3], rfds[2], nr = 0, e = 0;
+    struct nsd_wire_buf body = { 0 };
+    int fds[3], rfds[2], nr = 0, e = 0, index = -1;
     int hpidfd, err_r;
     pid_t hpid, cmd;
     const char *step = "exec";
@@ -84,55 +83,42 @@ int nsd_exec_in(const struct nsd_exec_config *cfg, struct nsd_exec_result *out)
     memset(out, 0, sizeof *out);
     out->pid = -1;
     out->pidfd = -1;
+    out->index = -1;
     if (!cfg->path || !cfg->argv || !cfg->envp || cfg->pidfd < 0 ||
         cfg->stdout_fd < 0 || cfg->stderr_fd < 0 || (cfg->ns_flags & ~NSD_ALL_NS))
-        return fail(out, "config", EINVAL);
-
-    memset(&req, 0, sizeof req);
-    req.kind = NSD_WIRE_EXEC;
-    req.ns_flags = cfg->ns_flags;
-    req.pid = cfg->pid;
-    req.uid = cfg->uid;
-    req.gid = cfg->gid;
-    nsd_body_add(&body, cfg->path);
-    nsd_body_add_all(&body, cfg->argv, &req.argc);
-    nsd_body_add_all(&body, cfg->envp, &req.envc);
-    if (cfg->cwd) {
-        req.present |= NSD_WIRE_CWD;
-        nsd_body_add(&body, cfg->cwd);
-    }
-    if (body.failed) {
+        return fail(out, "config", EINVAL, -1);
+    if (nsd_wire_encode_exec(cfg, &body) < 0) {
         e = body.failed;
-        nsd_body_free(&body);
-        return fail(out, "config", e);
+        nsd_wire_buf_free(&body);
+        return fail(out, "config", e, -1);
     }
     fds[0] = cfg->pidfd;
     fds[1] = cfg->stdout_fd;
     fds[2] = cfg->stderr_fd;
-    if (nsd_spawner_call(&req, &body, fds, 3, &rep, rfds, &nr, &step, &e) < 0) {
-        nsd_body_free(&body);
-        return fail(out, step, e);
+    if (nsd_spawner_call(NSD_WIRE_EXEC, &body, fds, 3, &rep, rfds, &nr, &step, &e) < 0) {
+        nsd_wire_buf_free(&body);
+        return fail(out, step, e, -1);
     }
-    nsd_body_free(&body);
+    nsd_wire_buf_free(&body);
     if (rep.status != 0 || nr != 2 || rep.pid <= 0) {
         /* Nothing was cloned when it reports a failure. */
         for (int i = 0; i < nr; i++)
             close(rfds[i]);
         if (rep.status != 0)
-            return fail(out, nsd_step_name(rep.step), rep.err);
-        return fail(out, "nsd-init reply", EPROTO);
+            return fail(out, nsd_step_name(rep.step), rep.err, rep.index);
+        return fail(out, "nsd-init reply", EPROTO, -1);
     }
     hpid = rep.pid;
     hpidfd = rfds[0];
     err_r = rfds[1];
 
-    step = collect(err_r, hpid, hpidfd, &cmd, &e);
+    step = collect(err_r, hpid, hpidfd, &cmd, &e, &index);
     close(err_r);
     close(hpidfd);
     if (step) {
         if (cmd > 0)
             reap(cmd);               /* it exits 127 after reporting */
-        return fail(out, step, e);
+        return fail(out, step, e, index);
     }
     /* The command is our unreaped child, so its pid is stable here. */
     out->pidfd = nsd_pidfd_open(cmd);
@@ -140,7 +126,7 @@ int nsd_exec_in(const struct nsd_exec_config *cfg, struct nsd_exec_result *out)
         e = errno;
         kill(cmd, SIGKILL);
         reap(cmd);
-        return fail(out, "pidfd_open", e);
+        return fail(out, "pidfd_open", e, -1);
     }
     out->pid = cmd;
     return 0;

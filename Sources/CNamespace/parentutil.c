@@ -30,6 +30,7 @@ int nsd_read_report(int fd, int timeout_ms, struct nsd_report *rep)
     do {
         rc = poll(&p, 1, timeout_ms);
     } while (rc < 0 && errno == EINTR);
+    rep->index = -1;
     if (rc == 0) {
         rep->step = -1;
         rep->err = ETIMEDOUT;

@@ -8,21 +8,11 @@
 #include "nsd_internal.h"
 
 /* --- spawner.c: the server's end of the nsd-init spawner --- */
-/* Strings of a request body, appended NUL-terminated (malloc'd). */
-struct nsd_body {
-    char *data;
-    size_t len, cap;
-    int failed;          /* out of memory, or over NSD_WIRE_MAX_BODY */
-};
-void nsd_body_add(struct nsd_body *b, const char *s);
-void nsd_body_add_all(struct nsd_body *b, char *const *v, uint32_t *count);
-void nsd_body_free(struct nsd_body *b);
-
 /* Send one request (starting the spawner if needed) and receive its reply
  * and up to 2 fds (O_CLOEXEC). 0 on success (the reply may still report a
  * failure); -1 when the spawner could not be started or talked to, with
  * *step and *err filled. Thread-safe: requests are serialised. */
-int nsd_spawner_call(struct nsd_wire_req *req, const struct nsd_body *body,
+int nsd_spawner_call(enum nsd_wire_kind kind, const struct nsd_wire_buf *body,
                      const int *fds, int nfds, struct nsd_wire_reply *rep,
                      int rfds[2], int *nrfds, const char **step, int *err);
 

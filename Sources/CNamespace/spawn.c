@@ -13,10 +13,11 @@
 /* How long we wait for the child's setup and exec. */
 #define NSD_SETUP_TIMEOUT_MS 30000
 
-static int fail(struct nsd_spawn_result *out, const char *step, int err)
+static int fail(struct nsd_spawn_result *out, const char *step, int err, int index)
 {
     out->step = step;
     out->err = err;
+    out->index = index;
     return -1;
 }
 
@@ -37,6 +38,14 @@ static int valid(const struct nsd_spawn_config *cfg)
         return 0;
     if ((cfg->time_offset_monotonic || cfg->time_offset_boottime) && !(f & NSD_CLONE_NEWTIME))
         return 0;
+    if ((cfg->view.enabled || cfg->view.nmounts) && !(f & NSD_CLONE_NEWNS))
+        return 0;
+    if (cfg->view.mqueue && !(f & NSD_CLONE_NEWIPC))
+        return 0;
+    if (cfg->view.nmounts && !cfg->view.mounts)
+        return 0;
+    if (cfg->view.enabled && !cfg->rootfs && !cfg->view.staging)
+        return 0;
     if (cfg->stdout_fd < 0 || cfg->stderr_fd < 0)
         return 0;
     return 1;
@@ -44,10 +53,8 @@ static int valid(const struct nsd_spawn_config *cfg)
 
 int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result *out)
 {
-    const char *opt[] = { cfg->hostname, cfg->domainname, cfg->uid_map, cfg->gid_map, cfg->rootfs, cfg->cwd };
-    struct nsd_wire_req req;
     struct nsd_wire_reply rep;
-    struct nsd_body body = { 0 };
+    struct nsd_wire_buf body = { 0 };
     int fds[3], nfds = 2, rfds[2], nr = 0, err = 0;
     const char *step = "spawn";
 
@@ -55,45 +62,24 @@ int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result 
     out->pid = -1;
     out->pidfd = -1;
     out->setup_fd = -1;
+    out->index = -1;
     if (!valid(cfg))
-        return fail(out, "config", EINVAL);
-
-    memset(&req, 0, sizeof req);
-    req.kind = NSD_WIRE_SPAWN;
-    req.ns_flags = cfg->ns_flags;
-    req.time_offset_monotonic = cfg->time_offset_monotonic;
-    req.time_offset_boottime = cfg->time_offset_boottime;
-    req.uid = cfg->uid;
-    req.gid = cfg->gid;
-    req.setgroups_deny = cfg->setgroups_deny;
-    req.readonly_rootfs = cfg->readonly_rootfs;
-    req.mount_proc = cfg->mount_proc;
-    nsd_body_add(&body, cfg->path);
-    nsd_body_add_all(&body, cfg->argv, &req.argc);
-    nsd_body_add_all(&body, cfg->envp, &req.envc);
-    for (unsigned i = 0; i < sizeof opt / sizeof opt[0]; i++) {
-        if (opt[i]) {
-            req.present |= 1u << i;      /* NSD_WIRE_HOSTNAME... in this order */
-            nsd_body_add(&body, opt[i]);
-        }
-    }
-    if (body.failed) {
+        return fail(out, "config", EINVAL, -1);
+    if (nsd_wire_encode_spawn(cfg, &body) < 0) {
         int e = body.failed;
-        nsd_body_free(&body);
-        return fail(out, "config", e);
+        nsd_wire_buf_free(&body);
+        return fail(out, "config", e, -1);
     }
     fds[0] = cfg->stdout_fd;
     fds[1] = cfg->stderr_fd;
-    if (cfg->exit_record_fd >= 0) {
+    if (cfg->exit_record_fd >= 0)
         fds[nfds++] = cfg->exit_record_fd;
-        req.has_record = 1;
-    }
 
-    if (nsd_spawner_call(&req, &body, fds, nfds, &rep, rfds, &nr, &step, &err) < 0) {
-        nsd_body_free(&body);
-        return fail(out, step, err);
+    if (nsd_spawner_call(NSD_WIRE_SPAWN, &body, fds, nfds, &rep, rfds, &nr, &step, &err) < 0) {
+        nsd_wire_buf_free(&body);
+        return fail(out, step, err, -1);
     }
-    nsd_body_free(&body);
+    nsd_wire_buf_free(&body);
     if (rep.status != 0) {
         /* Failed after its clone3 (maps): the init is our child, reap it. */
         if (rep.pid > 0 && nr >= 1)
@@ -101,14 +87,14 @@ int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result 
         else
             for (int i = 0; i < nr; i++)
                 close(rfds[i]);
-        return fail(out, nsd_step_name(rep.step), rep.err);
+        return fail(out, nsd_step_name(rep.step), rep.err, rep.index);
     }
     if (nr != 2 || rep.pid <= 0) {
         if (rep.pid > 0 && nr >= 1)
             nsd_reap_failed(rep.pid, rfds[0], 1);
         if (nr == 2)
             close(rfds[1]);
-        return fail(out, "nsd-init reply", EPROTO);
+        return fail(out, "nsd-init reply", EPROTO, -1);
     }
     out->pid = rep.pid;
     out->pidfd = rfds[0];
@@ -130,7 +116,7 @@ int nsd_spawn_finish(struct nsd_spawn_result *out)
     nsd_reap_failed(out->pid, out->pidfd, r.step < 0);
     out->pid = -1;
     out->pidfd = -1;
-    return fail(out, r.step < 0 ? "wait for child" : nsd_step_name(r.step), r.err);
+    return fail(out, r.step < 0 ? "wait for child" : nsd_step_name(r.step), r.err, r.index);
 }
 
 int nsd_spawn(const struct nsd_spawn_config *cfg, struct nsd_spawn_result *out)

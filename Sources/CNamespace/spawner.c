@@ -44,48 +44,6 @@ static pid_t sp_pid = -1;
 static pid_t sp_owner;            /* the process that started it (fork check) */
 static char *init_path;           /* explicit path; NULL: next to our executable */
 
-/* ---- request bodies ---- */
-
-void nsd_body_add(struct nsd_body *b, const char *s)
-{
-    size_t n = strlen(s) + 1;
-    if (b->failed)
-        return;
-    if (b->len + n > NSD_WIRE_MAX_BODY) {
-        b->failed = E2BIG;
-        return;
-    }
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        char *p;
-        while (cap < b->len + n)
-            cap *= 2;
-        p = realloc(b->data, cap);
-        if (!p) {
-            b->failed = ENOMEM;
-            return;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-}
-
-void nsd_body_add_all(struct nsd_body *b, char *const *v, uint32_t *count)
-{
-    *count = 0;
-    for (; *v; v++, (*count)++)
-        nsd_body_add(b, *v);
-}
-
-void nsd_body_free(struct nsd_body *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
 /* ---- lifecycle ---- */
 
 /* In a forked child the spawner is our parent's child, not ours: drop our
@@ -285,30 +243,21 @@ static int send_all(int fd, const char *p, size_t len)
     return 0;
 }
 
-static int send_request(int sock, const struct nsd_wire_req *req, const struct nsd_body *body,
+static int send_request(int sock, const struct nsd_wire_header *hdr, const struct nsd_wire_buf *body,
                         const int *fds, int nfds)
 {
-    ssize_t n = nsd_send_with_fds(sock, req, sizeof *req, fds, nfds);
+    ssize_t n = nsd_send_with_fds(sock, hdr, sizeof *hdr, fds, nfds);
 
     if (n < 0)
         return -1;
-    if ((size_t)n < sizeof *req && send_all(sock, (const char *)req + n, sizeof *req - (size_t)n) < 0)
+    if ((size_t)n < sizeof *hdr && send_all(sock, (const char *)hdr + n, sizeof *hdr - (size_t)n) < 0)
         return -1;
     return send_all(sock, body->data, body->len);
 }
 
 static int recv_reply(int sock, struct nsd_wire_reply *rep, int rfds[2], int *nrfds)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * NSD_WIRE_MAX_FDS)];
-        struct cmsghdr align;
-    } ctl;
-    struct iovec iov = { .iov_base = rep, .iov_len = sizeof *rep };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                          .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
     struct pollfd p = { .fd = sock, .events = POLLIN };
-    struct cmsghdr *c;
-    size_t got;
     ssize_t n;
     int rc;
 
@@ -321,49 +270,26 @@ static int recv_reply(int sock, struct nsd_wire_reply *rep, int rfds[2], int *nr
             errno = ETIMEDOUT;
         return -1;
     }
-    do {
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    for (c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            for (int i = 0; i < k; i++) {
-                int fd;
-                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                if (*nrfds < 2)
-                    rfds[(*nrfds)++] = fd;
-                else
-                    close(fd);
-            }
-        }
-    }
+    n = nsd_recv_with_fds(sock, rep, sizeof *rep, rfds, 2, nrfds);
     if (n <= 0) {
         if (n == 0)
             errno = EPIPE;             /* the spawner died with our request */
         return -1;
     }
-    for (got = (size_t)n; got < sizeof *rep; got += (size_t)n) {
-        do {
-            n = read(sock, (char *)rep + got, sizeof *rep - got);
-        } while (n < 0 && errno == EINTR);
-        if (n <= 0) {
-            if (n == 0)
-                errno = EPIPE;
-            return -1;
-        }
-    }
+    /* The fds came with the first bytes; the rest of the reply may lag. */
+    if ((size_t)n < sizeof *rep && nsd_read_full(sock, (char *)rep + n, sizeof *rep - (size_t)n) < 0)
+        return -1;
     return 0;
 }
 
-int nsd_spawner_call(struct nsd_wire_req *req, const struct nsd_body *body, const int *fds, int nfds,
+int nsd_spawner_call(enum nsd_wire_kind kind, const struct nsd_wire_buf *body, const int *fds, int nfds,
                      struct nsd_wire_reply *rep, int rfds[2], int *nrfds, const char **step, int *err)
 {
+    struct nsd_wire_header hdr = { .magic = NSD_WIRE_MAGIC, .version = NSD_WIRE_VERSION, .kind = kind,
+                                   .body_len = (uint32_t)body->len, .nfds = (uint32_t)nfds };
     int rc = -1;
 
     *nrfds = 0;
-    req->magic = NSD_WIRE_MAGIC;
-    req->body_len = (uint32_t)body->len;
-    req->nfds = (uint32_t)nfds;
     pthread_once(&once, setup_once);
     pthread_mutex_lock(&lock);
     for (int attempt = 0;; attempt++) {
@@ -371,7 +297,7 @@ int nsd_spawner_call(struct nsd_wire_req *req, const struct nsd_body *body, cons
             stop_locked();
         if (sp_sock < 0 && start_locked(step, err) < 0)
             break;
-        if (send_request(sp_sock, req, body, fds, nfds) < 0) {
+        if (send_request(sp_sock, &hdr, body, fds, nfds) < 0) {
             int e = errno;
             stop_locked();
             /* It died before it had the whole request, so it did nothing:

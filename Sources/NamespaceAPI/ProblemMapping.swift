@@ -51,6 +51,10 @@ extension Problem {
             self = Problem(slug: "exec-limit", title: "Too many execs", status: 429,
                            detail: "\(limit) execs are already running; retry when one has finished",
                            extensions: [("max", .int(limit))])
+        case .invalidSpec(let error):
+            self = Problem(error)
+        case .internalFailure(let detail):
+            self = .internalError(detail)
         case .storage(let error):
             self = Problem(slug: "storage-unavailable", title: "State directory unavailable", status: 503,
                            detail: error.description)

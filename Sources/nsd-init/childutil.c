@@ -9,13 +9,13 @@
 
 #include "init.h"
 
-void nsd_report(int fd, int step)
+void nsd_report(int fd, int step, int index)
 {
-    struct nsd_report r = { .step = step, .err = errno };
+    struct nsd_report r = { .step = step, .err = errno, .index = index };
     ssize_t n;
     if (fd < 0)
         return;
-    /* 8 bytes < PIPE_BUF: one atomic write; the parent treats a short
+    /* 12 bytes < PIPE_BUF: one atomic write; the parent treats a short
      * read as a generic failure anyway. */
     do {
         n = write(fd, &r, sizeof r);
@@ -105,12 +105,4 @@ int nsd_fmt_u64(char *buf, uint64_t v)
     while (n > 0)
         buf[i++] = tmp[--n];
     return i;
-}
-
-size_t nsd_strlen(const char *s)
-{
-    size_t n = 0;
-    while (s[n] != 0)
-        n++;
-    return n;
 }

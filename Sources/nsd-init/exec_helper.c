@@ -28,21 +28,23 @@
 
 static __attribute__((noreturn)) void die(const struct nsd_exec_ctx *c, int step)
 {
-    nsd_report(c->err_w, step);
+    nsd_report(c->err_w, step, -1);
     _exit(127);
 }
 
-/* The command: already in every namespace, with the wanted ids. */
+/* The command: already in every namespace; it takes the wanted ids and the
+ * sandbox's own confinement, exactly as the sandbox's command did. */
 static __attribute__((noreturn)) void exec_command(const struct nsd_exec_ctx *c)
 {
     const struct nsd_exec_config *cfg = c->cfg;
+    int step;
 
     if (nsd_setup_stdio(c->devnull, cfg->stdout_fd, cfg->stderr_fd) < 0)
         die(c, NSD_STEP_STDIO);
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         die(c, NSD_STEP_CLOSE_RANGE);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        die(c, NSD_STEP_NO_NEW_PRIVS);
+    if (nsd_confine(&cfg->confinement, cfg->uid, cfg->gid, 1, &step) < 0)
+        die(c, step);
     nsd_unblock_signals();
     execve(cfg->path, cfg->argv, cfg->envp);
     die(c, NSD_STEP_EXEC);
@@ -63,7 +65,7 @@ void nsd_exec_helper(const struct nsd_exec_ctx *c)
         die(c, NSD_STEP_DUMPABLE);
     /* Drop supplementary groups while still host root: after joining a
      * user namespace whose setgroups is "deny" we could not. */
-    if (nsd_raw_setgroups_none() < 0)
+    if (nsd_drop_groups() < 0)
         die(c, NSD_STEP_SETGROUPS);
     if (c->time_fd >= 0 && nsd_raw_setns(c->time_fd, NSD_CLONE_NEWTIME) < 0)
         die(c, NSD_STEP_SETNS_TIME);
@@ -71,10 +73,6 @@ void nsd_exec_helper(const struct nsd_exec_ctx *c)
         die(c, NSD_STEP_SETNS);
     if (chdir(c->cwd) < 0)
         die(c, NSD_STEP_CHDIR);
-    if (nsd_raw_setresgid(cfg->gid) < 0)
-        die(c, NSD_STEP_SETRESGID);
-    if (nsd_raw_setresuid(cfg->uid) < 0)
-        die(c, NSD_STEP_SETRESUID);
 
     cmd = nsd_raw_clone(CLONE_PARENT);
     if (cmd < 0)
@@ -84,6 +82,7 @@ void nsd_exec_helper(const struct nsd_exec_ctx *c)
     /* We are outside the sandbox's pid ns: cmd is the host pid. */
     msg.step = NSD_MSG_PID;
     msg.err = cmd;
+    msg.index = -1;
     while (write(c->err_w, &msg, sizeof msg) < 0 && errno == EINTR)
         ;
     _exit(0);

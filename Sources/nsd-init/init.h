@@ -4,8 +4,8 @@
  *
  * nsd-init is a small single-threaded C process, so its children could use
  * any libc call; the helpers still stick to raw syscalls and async-signal-
- * safe calls (no malloc, no stdio) between clone and execve, as the code
- * always did, which keeps them correct whatever the spawner turns into.
+ * safe calls (no malloc, no stdio) between clone and execve, which keeps
+ * them correct whatever the spawner turns into.
  */
 #ifndef NSD_INIT_H
 #define NSD_INIT_H
@@ -14,24 +14,36 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../CNamespace/nsd_internal.h"
+#include "nsd_config.h"
+#include "nsd_steps.h"
+#include "nsd_wire.h"
 
 /* --- raw syscalls (rawsys.c) --- */
 pid_t nsd_raw_clone(uint64_t flags);            /* clone3, exit_signal SIGCHLD */
 pid_t nsd_vfork_run(int (*fn)(void *), void *arg); /* CLONE_VM|CLONE_VFORK child runs fn */
 int nsd_raw_setresuid(uid_t uid);
 int nsd_raw_setresgid(gid_t gid);
-int nsd_raw_setgroups_none(void);
 int nsd_raw_pivot_root(const char *new_root, const char *put_old);
 int nsd_raw_mount_readonly(const char *path);   /* mount_setattr RDONLY */
+/* mount_setattr(path, AT_RECURSIVE) setting `attr` (MOUNT_ATTR_* bits). */
+int nsd_raw_mount_setattr_recursive(const char *path, uint64_t attr);
 int nsd_raw_setns(int fd, int nstype);
 /* clone3 with a pidfd in *pidfd (exit_signal SIGCHLD, or none with
  * CLONE_PARENT: the child then signals our parent as we would). */
 pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd);
+#define NSD_MOUNT_ATTR_RDONLY 0x00000001ULL
+#define NSD_MOUNT_ATTR_NOSUID 0x00000002ULL
+#define NSD_MOUNT_ATTR_NODEV 0x00000004ULL
+
+/* --- groups.c --- */
+/* Drop the supplementary groups, unless there are none, or the user
+ * namespace we run in forbids setgroups (its /proc/PID/setgroups says
+ * "deny": a rootless server), which leaves nothing we could drop. */
+int nsd_drop_groups(void);
 
 /* --- fd / report helpers (childutil.c) --- */
-/* Report (step, errno) on fd; errno is read by the helper. */
-void nsd_report(int fd, int step);
+/* Report (step, errno, index) on fd; errno is read by the helper. */
+void nsd_report(int fd, int step, int index);
 /* Close every fd >= 3 except those listed (negative entries ignored). */
 void nsd_close_all_except(const int *keep, int n);
 /* Put in/out/err onto 0/1/2 safely even when they already are 0..2. */
@@ -42,7 +54,6 @@ void nsd_unblock_signals(void);
 void nsd_default_dispositions(void);
 /* Decimal formatting without snprintf; returns chars written. */
 int nsd_fmt_u64(char *buf, uint64_t v);
-size_t nsd_strlen(const char *s);
 
 /* --- supervise.c: the sandbox init's main loop --- */
 /* The signals the init forwards to the command. */
@@ -51,6 +62,12 @@ void nsd_forward_sigset(sigset_t *set);          /* forwarded + SIGCHLD */
  * record its status on record_fd (if >= 0) and _exit(code or 128+sig).
  * Never returns. */
 __attribute__((noreturn)) void nsd_supervise(pid_t child, int record_fd);
+
+/* --- confine.c: the command's own last steps before execve --- */
+/* Drops to uid/gid inside the confinement (rlimits, bounding set, ids,
+ * capabilities, no_new_privs, seccomp, in that order). 0, or -1 with errno
+ * set and *step filled. */
+int nsd_confine(const struct nsd_confinement *k, uint32_t uid, uint32_t gid, int change_ids, int *step);
 
 /* --- sandbox_init.c: what the spawner's clone3 child runs --- */
 struct nsd_init_ctx {
@@ -66,9 +83,17 @@ struct nsd_init_ctx {
 };
 __attribute__((noreturn)) void nsd_sandbox_init(const struct nsd_init_ctx *ctx);
 
-/* --- mounts.c, uts_net.c, timens.c: child-side setup steps.
- * Each returns 0 or -1 with errno set and *step filled. --- */
-int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int *step);
+/* --- mounts.c, view.c, uts_net.c, timens.c: child-side setup steps.
+ * Each returns 0 or -1 with errno set and *step (and *index, for a list
+ * entry) filled. --- */
+/* Private propagation and (confined) the new root as current directory. */
+int nsd_prepare_root(const struct nsd_init_ctx *ctx, int *step);
+int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int *step, int *index);
+/* The confined view, assembled in the current directory (the new root)
+ * before pivot_root: /dev, /proc masks, /tmp, read-only paths, mounts. */
+int nsd_setup_view(const struct nsd_init_ctx *ctx, int *step, int *index);
+/* Only the spec's mounts, relative to the current directory. */
+int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, int *step, int *index);
 int nsd_setup_uts_net(const struct nsd_init_ctx *ctx, int *step);
 int nsd_setup_timens(const struct nsd_init_ctx *ctx, int *step);
 
@@ -81,23 +106,12 @@ struct nsd_exec_ctx {
     const char *cwd;
 };
 __attribute__((noreturn)) void nsd_exec_helper(const struct nsd_exec_ctx *c);
-/* Report "step" meaning: err carries the command's host pid. */
-#define NSD_MSG_PID (-2)
 
-/* --- requests.c: the spawner's handling of one request --- */
-/* A request's strings, decoded in place from its body (NULL: absent). */
-struct nsd_wire_strings {
-    char *path;
-    char **argv;
-    char **envp;
-    char *hostname, *domainname, *uid_map, *gid_map, *rootfs, *cwd;
-};
+/* --- requests.c: the spawner's handling of one decoded request --- */
 /* Both answer the server on sock and return 0, or -1 if the socket broke. */
-int nsd_handle_spawn(int sock, int devnull, const struct nsd_wire_req *req,
-                     const struct nsd_wire_strings *s, const int *fds);
-int nsd_handle_exec(int sock, int devnull, const struct nsd_wire_req *req,
-                    const struct nsd_wire_strings *s, const int *fds);
-int nsd_send_reply(int sock, int status, int step, int err, pid_t pid,
+int nsd_handle_spawn(int sock, int devnull, const struct nsd_spawn_config *cfg);
+int nsd_handle_exec(int sock, int devnull, const struct nsd_exec_config *cfg);
+int nsd_send_reply(int sock, int status, int step, int err, int index, pid_t pid,
                    const int *fds, int nfds);
 
 #endif /* NSD_INIT_H */

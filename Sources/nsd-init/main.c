@@ -13,7 +13,7 @@
  * server's child, reaped by it), and forks its command from its own small
  * address space in turn. Its command line is ours: "nsd-init".
  *
- * Protocol: see ../CNamespace/nsd_internal.h. The server's end of the
+ * Protocol: see nsd_wire.h (the NSDWire target). The server's end of the
  * socket is on fd 3; EOF on it (the server exited) ends the spawner.
  * Sandboxes never depend on the spawner: they are the server's children,
  * and outlive both.
@@ -32,134 +32,77 @@
 
 #include "init.h"
 
-/* Read exactly len bytes; 0 on success, -1 on error or EOF. */
-static int read_full(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The header and its fds. 1: got one; 0: EOF (the server is gone); -1: error. */
-static int recv_header(int sock, struct nsd_wire_req *req, int *fds, int *nfds)
+static int recv_header(int sock, struct nsd_wire_header *hdr, int *fds, int *nfds)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * NSD_WIRE_MAX_FDS)];
-        struct cmsghdr align;
-    } ctl;
-    struct iovec iov = { .iov_base = req, .iov_len = sizeof *req };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                          .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
-    struct cmsghdr *c;
-    ssize_t n;
+    ssize_t n = nsd_recv_with_fds(sock, hdr, sizeof *hdr, fds, NSD_WIRE_MAX_FDS, nfds);
 
-    *nfds = 0;
-    do {
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    if (n == 0)
-        return 0;
-    if (n < 0)
-        return -1;
-    for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            for (int i = 0; i < k; i++) {
-                int fd;
-                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                if (*nfds < NSD_WIRE_MAX_FDS)
-                    fds[(*nfds)++] = fd;
-                else
-                    close(fd);
-            }
-        }
-    }
-    if (msg.msg_flags & MSG_CTRUNC)
-        return -1;
+    if (n <= 0)
+        return (int)n;
     /* The fds came with the first bytes; the rest of the header may lag. */
-    if ((size_t)n < sizeof *req && read_full(sock, (char *)req + n, sizeof *req - (size_t)n) < 0)
+    if ((size_t)n < sizeof *hdr && nsd_read_full(sock, (char *)hdr + n, sizeof *hdr - (size_t)n) < 0)
         return -1;
     return 1;
 }
 
-/* Next NUL-terminated string of the body, or NULL when it runs out. */
-static char *next_string(char **cur, char *end)
+/* How many fds a request carries: spawn has stdout, stderr and maybe the
+ * exit record; exec has the init's pidfd, stdout and stderr. */
+static int valid_header(const struct nsd_wire_header *hdr, int nfds)
 {
-    char *s = *cur, *nul;
-    if (s >= end || (nul = memchr(s, 0, (size_t)(end - s))) == NULL)
-        return NULL;
-    *cur = nul + 1;
-    return s;
+    if (hdr->magic != NSD_WIRE_MAGIC || hdr->version != NSD_WIRE_VERSION ||
+        hdr->body_len > NSD_WIRE_MAX_BODY || (int)hdr->nfds != nfds)
+        return 0;
+    if (hdr->kind == NSD_WIRE_SPAWN)
+        return nfds == 2 || nfds == 3;
+    return hdr->kind == NSD_WIRE_EXEC && nfds == 3;
 }
 
-/* Decode the body in place; the arrays are malloc'd (freed by the caller). */
-static int decode(const struct nsd_wire_req *req, char *body, struct nsd_wire_strings *s)
+static int dispatch(int sock, int devnull, const struct nsd_wire_header *hdr, const char *body, const int *fds,
+                    int nfds)
 {
-    char *cur = body, *end = body + req->body_len;
-    char **opt[] = { &s->hostname, &s->domainname, &s->uid_map, &s->gid_map, &s->rootfs, &s->cwd };
+    struct nsd_wire_arena arena = { 0 };
+    int rc;
 
-    memset(s, 0, sizeof *s);
-    if (req->argc > req->body_len || req->envc > req->body_len)
-        return -1;
-    s->argv = calloc((size_t)req->argc + 1, sizeof(char *));
-    s->envp = calloc((size_t)req->envc + 1, sizeof(char *));
-    if (!s->argv || !s->envp || !(s->path = next_string(&cur, end)))
-        return -1;
-    for (uint32_t i = 0; i < req->argc; i++)
-        if (!(s->argv[i] = next_string(&cur, end)))
-            return -1;
-    for (uint32_t i = 0; i < req->envc; i++)
-        if (!(s->envp[i] = next_string(&cur, end)))
-            return -1;
-    for (unsigned i = 0; i < sizeof opt / sizeof opt[0]; i++)
-        if ((req->present & (1u << i)) && !(*opt[i] = next_string(&cur, end)))
-            return -1;
-    return cur == end ? 0 : -1;
+    if (hdr->kind == NSD_WIRE_SPAWN) {
+        struct nsd_spawn_config cfg;
+        if (nsd_wire_decode_spawn(body, hdr->body_len, &cfg, &arena) < 0 ||
+            (cfg.exit_record_fd >= 0) != (nfds == 3))
+            return nsd_send_reply(sock, -1, NSD_STEP_REQUEST, EINVAL, -1, 0, 0, 0);
+        cfg.stdout_fd = fds[0];
+        cfg.stderr_fd = fds[1];
+        cfg.exit_record_fd = nfds == 3 ? fds[2] : -1;
+        rc = nsd_handle_spawn(sock, devnull, &cfg);
+    } else {
+        struct nsd_exec_config cfg;
+        if (nsd_wire_decode_exec(body, hdr->body_len, &cfg, &arena) < 0)
+            return nsd_send_reply(sock, -1, NSD_STEP_REQUEST, EINVAL, -1, 0, 0, 0);
+        cfg.pidfd = fds[0];
+        cfg.stdout_fd = fds[1];
+        cfg.stderr_fd = fds[2];
+        rc = nsd_handle_exec(sock, devnull, &cfg);
+    }
+    nsd_wire_arena_free(&arena);
+    return rc;
 }
 
 /* One request. 0: answered (successfully or not); -1: the socket is gone
  * or the server broke the protocol, so stop. */
 static int serve(int sock, int devnull)
 {
-    struct nsd_wire_req req;
-    struct nsd_wire_strings s;
-    int fds[NSD_WIRE_MAX_FDS], nfds, rc, want;
+    struct nsd_wire_header hdr;
+    int fds[NSD_WIRE_MAX_FDS], nfds, rc;
     char *body = NULL;
 
-    rc = recv_header(sock, &req, fds, &nfds);
+    rc = recv_header(sock, &hdr, fds, &nfds);
     if (rc <= 0) {
         for (int i = 0; i < nfds; i++)
             close(fds[i]);
         return -1;
     }
-    want = req.kind == NSD_WIRE_SPAWN ? 2 + (req.has_record != 0) : 3;
-    if (req.magic != NSD_WIRE_MAGIC || (req.kind != NSD_WIRE_SPAWN && req.kind != NSD_WIRE_EXEC) ||
-        req.body_len > NSD_WIRE_MAX_BODY || (int)req.nfds != nfds || nfds != want) {
-        rc = -1;
-        goto out;
-    }
-    body = malloc(req.body_len ? req.body_len : 1);
-    if (!body || read_full(sock, body, req.body_len) < 0) {
-        rc = -1;
-        goto out;
-    }
-    if (decode(&req, body, &s) < 0)
-        rc = nsd_send_reply(sock, -1, NSD_STEP_REQUEST, EINVAL, 0, 0, 0);
-    else if (req.kind == NSD_WIRE_SPAWN)
-        rc = nsd_handle_spawn(sock, devnull, &req, &s, fds);
-    else
-        rc = nsd_handle_exec(sock, devnull, &req, &s, fds);
-    free(s.argv);
-    free(s.envp);
-out:
+    rc = -1;
+    if (valid_header(&hdr, nfds) && (body = malloc(hdr.body_len ? hdr.body_len : 1)) &&
+        nsd_read_full(sock, body, hdr.body_len) == 0)
+        rc = dispatch(sock, devnull, &hdr, body, fds, nfds);
     free(body);
     for (int i = 0; i < nfds; i++)
         close(fds[i]);

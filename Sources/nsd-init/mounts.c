@@ -1,5 +1,9 @@
 /* mounts.c — the mount-namespace part of the sandbox setup (child side):
- * private propagation, optional pivot into a rootfs, read-only root, /proc. */
+ * private propagation, then either the confined view (the host's root or
+ * the rootfs, with the view of view.c) or, privileged, the host's root
+ * itself with an optional pivot into a rootfs, a read-only root and /proc.
+ * Two phases: nsd_prepare_root with the host's ids, nsd_setup_mounts with
+ * the sandbox's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sys/mount.h>
@@ -15,21 +19,20 @@ static int fail(int *step, int s)
     return -1;
 }
 
-/* Pivot into cfg->rootfs. /proc is mounted into the new root *before* the
- * old root is detached: in a user namespace the kernel refuses a proc mount
- * unless a fully visible proc is already in the mount namespace
- * (mount_too_revealing), and the host's /proc vanishes with the old root. */
-static int pivot_into_rootfs(const struct nsd_spawn_config *cfg, int *step)
+/* With the new root as the current directory: /proc is mounted into it
+ * *before* the old root is detached, since in a user namespace the kernel
+ * refuses a proc mount unless a fully visible proc is already in the mount
+ * namespace (mount_too_revealing), and the host's /proc vanishes with the
+ * old root. pivot_root(".", "."): the old root ends up stacked on top of
+ * the new one at "/", so no put_old directory is needed inside it. */
+static int pivot_here(const struct nsd_init_ctx *ctx, int *step, int *index)
 {
-    /* pivot_root needs the new root to be a mount point. */
-    if (mount(cfg->rootfs, cfg->rootfs, 0, MS_BIND | MS_REC, 0) < 0)
-        return fail(step, NSD_STEP_BIND_ROOTFS);
-    if (chdir(cfg->rootfs) < 0)
-        return fail(step, NSD_STEP_CHDIR_ROOTFS);
+    const struct nsd_spawn_config *cfg = ctx->cfg;
+
     if (cfg->mount_proc && mount("proc", "proc", "proc", PROC_FLAGS, 0) < 0)
         return fail(step, NSD_STEP_MOUNT_PROC);
-    /* pivot_root(".", "."): the old root ends up stacked on top of the new
-     * one at "/", so no put_old directory is needed inside the rootfs. */
+    if (cfg->view.enabled && nsd_setup_view(ctx, step, index) < 0)
+        return -1;
     if (nsd_raw_pivot_root(".", ".") < 0)
         return fail(step, NSD_STEP_PIVOT_ROOT);
     if (umount2(".", MNT_DETACH) < 0)
@@ -39,19 +42,65 @@ static int pivot_into_rootfs(const struct nsd_spawn_config *cfg, int *step)
     return 0;
 }
 
-int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int *step)
+/* The confined root: a recursive bind of the rootfs, or of the host's "/"
+ * onto the staging directory, made read-only (the host's always, a rootfs
+ * when asked) and nodev in one call for every submount, so that a device
+ * node made with CAP_MKNOD on a writable part opens nothing. Done while the
+ * init still has the host's root ids (before taking a user namespace's
+ * inside ids), since the staging directory lies in the server's private
+ * state directory; everything after it works relative to the new root. */
+static int enter_confined_root(const struct nsd_init_ctx *ctx, int *step)
+{
+    const struct nsd_spawn_config *cfg = ctx->cfg;
+    const char *root = cfg->rootfs ? cfg->rootfs : cfg->view.staging;
+    uint64_t attr = NSD_MOUNT_ATTR_NODEV;
+
+    if (cfg->rootfs) {
+        if (mount(cfg->rootfs, cfg->rootfs, 0, MS_BIND | MS_REC, 0) < 0)
+            return fail(step, NSD_STEP_BIND_ROOTFS);
+        if (cfg->readonly_rootfs)
+            attr |= NSD_MOUNT_ATTR_RDONLY;
+    } else {
+        if (mount("/", root, 0, MS_BIND | MS_REC, 0) < 0)
+            return fail(step, NSD_STEP_BIND_HOST_ROOT);
+        attr |= NSD_MOUNT_ATTR_RDONLY;
+    }
+    if (nsd_raw_mount_setattr_recursive(root, attr) < 0)
+        return fail(step, NSD_STEP_READONLY);
+    if (chdir(root) < 0)
+        return fail(step, NSD_STEP_CHDIR_ROOTFS);
+    return 0;
+}
+
+int nsd_prepare_root(const struct nsd_init_ctx *ctx, int *step)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
 
     if (!(cfg->ns_flags & NSD_CLONE_NEWNS))
         return 0;
     /* The copied mount table keeps the host's shared propagation: without
-     * this, our /proc mount would show up in the host's mount table. */
+     * this, our mounts would show up in the host's mount table. */
     if (mount("", "/", 0, MS_REC | MS_PRIVATE, 0) < 0)
         return fail(step, NSD_STEP_MOUNT_PRIVATE);
+    return cfg->view.enabled ? enter_confined_root(ctx, step) : 0;
+}
+
+int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int *step, int *index)
+{
+    const struct nsd_spawn_config *cfg = ctx->cfg;
+
+    if (!(cfg->ns_flags & NSD_CLONE_NEWNS))
+        return 0;
+    if (cfg->view.enabled)
+        return pivot_here(ctx, step, index);
 
     if (cfg->rootfs) {
-        if (pivot_into_rootfs(cfg, step) < 0)
+        /* pivot_root needs the new root to be a mount point. */
+        if (mount(cfg->rootfs, cfg->rootfs, 0, MS_BIND | MS_REC, 0) < 0)
+            return fail(step, NSD_STEP_BIND_ROOTFS);
+        if (chdir(cfg->rootfs) < 0)
+            return fail(step, NSD_STEP_CHDIR_ROOTFS);
+        if (pivot_here(ctx, step, index) < 0)
             return -1;
     } else if (cfg->mount_proc) {
         if (mount("proc", "/proc", "proc", PROC_FLAGS, 0) < 0)
@@ -60,5 +109,9 @@ int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int *step)
     /* Only the root mount itself; /proc and other submounts keep theirs. */
     if (cfg->readonly_rootfs && nsd_raw_mount_readonly("/") < 0)
         return fail(step, NSD_STEP_READONLY);
+    if (cfg->view.nmounts && chdir("/") < 0)
+        return fail(step, NSD_STEP_CHDIR);
+    if (cfg->view.nmounts && nsd_setup_user_mounts(ctx, step, index) < 0)
+        return -1;
     return 0;
 }

@@ -1,6 +1,6 @@
 /* rawsys.c — raw syscall wrappers, safe even in a child of a
- * multi-threaded process (nsd-init is single-threaded, but this code used to
- * run in the server's children and keeps to that discipline). glibc's
+ * multi-threaded process (nsd-init is single-threaded, but keeps to that
+ * discipline so the code stays correct wherever it runs). glibc's
  * setresuid/setgroups broadcast the change to every thread of the (copied)
  * thread list and may hang in such a child, and its fork() takes malloc
  * locks another thread may have held at clone time; these go straight to
@@ -26,7 +26,6 @@ struct nsd_clone_args {
 struct nsd_mount_attr {
     uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
-#define NSD_MOUNT_ATTR_RDONLY 0x00000001ULL
 
 pid_t nsd_raw_clone(uint64_t flags)
 {
@@ -61,11 +60,6 @@ int nsd_raw_setresgid(gid_t gid)
     return (int)syscall(SYS_setresgid, gid, gid, gid);
 }
 
-int nsd_raw_setgroups_none(void)
-{
-    return (int)syscall(SYS_setgroups, 0, (void *)0);
-}
-
 int nsd_raw_pivot_root(const char *new_root, const char *put_old)
 {
     return (int)syscall(SYS_pivot_root, new_root, put_old);
@@ -80,6 +74,16 @@ int nsd_raw_mount_readonly(const char *path)
     memset(&attr, 0, sizeof attr);
     attr.attr_set = NSD_MOUNT_ATTR_RDONLY;
     return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, 0, &attr, sizeof attr);
+}
+
+/* One call for a whole tree of mounts (kernel >= 5.12): the recursive
+ * read-only host root would otherwise take a remount per submount. */
+int nsd_raw_mount_setattr_recursive(const char *path, uint64_t attr)
+{
+    struct nsd_mount_attr a;
+    memset(&a, 0, sizeof a);
+    a.attr_set = attr;
+    return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &a, sizeof a);
 }
 
 int nsd_raw_setns(int fd, int nstype)

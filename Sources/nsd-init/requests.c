@@ -38,9 +38,9 @@ static void close_quietly(int fd)
         close(fd);
 }
 
-int nsd_send_reply(int sock, int status, int step, int err, pid_t pid, const int *fds, int nfds)
+int nsd_send_reply(int sock, int status, int step, int err, int index, pid_t pid, const int *fds, int nfds)
 {
-    struct nsd_wire_reply rep = { .status = status, .step = step, .err = err, .pid = pid };
+    struct nsd_wire_reply rep = { .status = status, .step = step, .err = err, .index = index, .pid = pid };
 
     return nsd_send_with_fds(sock, &rep, sizeof rep, fds, nfds) == (ssize_t)sizeof rep ? 0 : -1;
 }
@@ -79,48 +79,24 @@ static int write_maps(const struct nsd_spawn_config *cfg, pid_t pid)
     return -1;
 }
 
-int nsd_handle_spawn(int sock, int devnull, const struct nsd_wire_req *req,
-                     const struct nsd_wire_strings *s, const int *fds)
+int nsd_handle_spawn(int sock, int devnull, const struct nsd_spawn_config *cfg)
 {
-    struct nsd_spawn_config cfg;
     struct nsd_init_ctx ctx;
     int sync_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
-    int userns = (req->ns_flags & NSD_CLONE_NEWUSER) != 0;
+    int userns = (cfg->ns_flags & NSD_CLONE_NEWUSER) != 0;
     int pidfd = -1, step, rc;
     pid_t pid;
 
-    memset(&cfg, 0, sizeof cfg);
-    cfg.path = s->path;
-    cfg.argv = s->argv;
-    cfg.envp = s->envp;
-    cfg.ns_flags = req->ns_flags;
-    cfg.hostname = s->hostname;
-    cfg.domainname = s->domainname;
-    cfg.uid_map = s->uid_map;
-    cfg.gid_map = s->gid_map;
-    cfg.setgroups_deny = req->setgroups_deny;
-    cfg.rootfs = s->rootfs;
-    cfg.readonly_rootfs = req->readonly_rootfs;
-    cfg.mount_proc = req->mount_proc;
-    cfg.time_offset_monotonic = req->time_offset_monotonic;
-    cfg.time_offset_boottime = req->time_offset_boottime;
-    cfg.cwd = s->cwd;
-    cfg.uid = req->uid;
-    cfg.gid = req->gid;
-    cfg.stdout_fd = fds[0];
-    cfg.stderr_fd = fds[1];
-    cfg.exit_record_fd = req->has_record ? fds[2] : -1;
-
     /* Everything the child reads is computed here. */
     memset(&ctx, 0, sizeof ctx);
-    ctx.cfg = &cfg;
+    ctx.cfg = cfg;
     ctx.devnull = devnull;
-    ctx.cwd = cfg.cwd ? cfg.cwd : "/";
-    ctx.hostname_len = cfg.hostname ? strlen(cfg.hostname) : 0;
-    ctx.domainname_len = cfg.domainname ? strlen(cfg.domainname) : 0;
+    ctx.cwd = cfg->cwd ? cfg->cwd : "/";
+    ctx.hostname_len = cfg->hostname ? strlen(cfg->hostname) : 0;
+    ctx.domainname_len = cfg->domainname ? strlen(cfg->domainname) : 0;
     rc = snprintf(ctx.timens_offsets, sizeof ctx.timens_offsets,
                   "monotonic %lld 0\nboottime %lld 0\n",
-                  (long long)cfg.time_offset_monotonic, (long long)cfg.time_offset_boottime);
+                  (long long)cfg->time_offset_monotonic, (long long)cfg->time_offset_boottime);
     ctx.timens_offsets_len = (size_t)rc;
 
     /* Without a user namespace there are no maps to wait for. */
@@ -128,7 +104,7 @@ int nsd_handle_spawn(int sock, int devnull, const struct nsd_wire_req *req,
         int e = errno;
         close_quietly(sync_p[0]);
         close_quietly(sync_p[1]);
-        return nsd_send_reply(sock, -1, NSD_STEP_PIPE, e, 0, 0, 0);
+        return nsd_send_reply(sock, -1, NSD_STEP_PIPE, e, -1, 0, 0, 0);
     }
     ctx.sync_r = sync_p[0];
     ctx.err_w = err_p[1];
@@ -137,7 +113,7 @@ int nsd_handle_spawn(int sock, int devnull, const struct nsd_wire_req *req,
      * unshare (see timens.c). CLONE_PARENT: the init is the server's child,
      * which waits for it and reaps it. ENOSPC/EUSERS (namespace limits) are
      * reported as is for the server to map to 429. */
-    pid = nsd_raw_clone3_pidfd((cfg.ns_flags & ~(uint64_t)NSD_CLONE_NEWTIME) | CLONE_PIDFD |
+    pid = nsd_raw_clone3_pidfd((cfg->ns_flags & ~(uint64_t)NSD_CLONE_NEWTIME) | CLONE_PIDFD |
                                    CLONE_PARENT | NSD_CLONE_CLEAR_SIGHAND,
                                &pidfd);
     if (pid == 0)
@@ -150,13 +126,13 @@ int nsd_handle_spawn(int sock, int devnull, const struct nsd_wire_req *req,
         if (pid < 0) {
             close_quietly(sync_p[1]);
             close(err_p[0]);
-            return nsd_send_reply(sock, -1, NSD_STEP_CLONE3, e, 0, 0, 0);
+            return nsd_send_reply(sock, -1, NSD_STEP_CLONE3, e, -1, 0, 0, 0);
         }
     }
 
     step = -1;
     if (userns) {
-        step = write_maps(&cfg, pid);
+        step = write_maps(cfg, pid);
         /* Release the child. If this fails it sees EOF and exits. */
         if (step < 0 && write(sync_p[1], "G", 1) != 1)
             step = NSD_STEP_SYNC;
@@ -166,13 +142,13 @@ int nsd_handle_spawn(int sock, int devnull, const struct nsd_wire_req *req,
         /* The server kills and reaps it: it is the server's child. */
         int e = errno;
         close(err_p[0]);
-        rc = nsd_send_reply(sock, -1, step, e, pid, &pidfd, 1);
+        rc = nsd_send_reply(sock, -1, step, e, -1, pid, &pidfd, 1);
         close(pidfd);
         return rc;
     }
     {
         int out[2] = { pidfd, err_p[0] };
-        rc = nsd_send_reply(sock, 0, 0, 0, pid, out, 2);
+        rc = nsd_send_reply(sock, 0, 0, 0, -1, pid, out, 2);
     }
     close(pidfd);
     close(err_p[0]);
@@ -199,42 +175,27 @@ static int open_time_ns(const struct nsd_exec_config *cfg)
     return fd;
 }
 
-int nsd_handle_exec(int sock, int devnull, const struct nsd_wire_req *req,
-                    const struct nsd_wire_strings *s, const int *fds)
+int nsd_handle_exec(int sock, int devnull, const struct nsd_exec_config *cfg)
 {
-    struct nsd_exec_config cfg;
     struct nsd_exec_ctx c;
     int err_p[2];
     int hpidfd = -1, rc;
     pid_t hpid;
 
-    memset(&cfg, 0, sizeof cfg);
-    cfg.pidfd = fds[0];
-    cfg.pid = req->pid;
-    cfg.ns_flags = req->ns_flags;
-    cfg.path = s->path;
-    cfg.argv = s->argv;
-    cfg.envp = s->envp;
-    cfg.cwd = s->cwd;
-    cfg.uid = req->uid;
-    cfg.gid = req->gid;
-    cfg.stdout_fd = fds[1];
-    cfg.stderr_fd = fds[2];
-
     memset(&c, 0, sizeof c);
-    c.cfg = &cfg;
+    c.cfg = cfg;
     c.devnull = devnull;
-    c.cwd = cfg.cwd ? cfg.cwd : "/";
+    c.cwd = cfg->cwd ? cfg->cwd : "/";
     c.time_fd = -1;
-    if (cfg.ns_flags & NSD_CLONE_NEWTIME) {
-        c.time_fd = open_time_ns(&cfg);
+    if (cfg->ns_flags & NSD_CLONE_NEWTIME) {
+        c.time_fd = open_time_ns(cfg);
         if (c.time_fd < 0)
-            return nsd_send_reply(sock, -1, NSD_STEP_OPEN_TIME, errno, 0, 0, 0);
+            return nsd_send_reply(sock, -1, NSD_STEP_OPEN_TIME, errno, -1, 0, 0, 0);
     }
     if (pipe2(err_p, O_CLOEXEC) < 0) {
         int e = errno;
         close_quietly(c.time_fd);
-        return nsd_send_reply(sock, -1, NSD_STEP_PIPE, e, 0, 0, 0);
+        return nsd_send_reply(sock, -1, NSD_STEP_PIPE, e, -1, 0, 0, 0);
     }
     c.err_w = err_p[1];
 
@@ -247,12 +208,12 @@ int nsd_handle_exec(int sock, int devnull, const struct nsd_wire_req *req,
         close_quietly(c.time_fd);
         if (hpid < 0) {
             close(err_p[0]);
-            return nsd_send_reply(sock, -1, NSD_STEP_CLONE3, e, 0, 0, 0);
+            return nsd_send_reply(sock, -1, NSD_STEP_CLONE3, e, -1, 0, 0, 0);
         }
     }
     {
         int out[2] = { hpidfd, err_p[0] };
-        rc = nsd_send_reply(sock, 0, 0, 0, hpid, out, 2);
+        rc = nsd_send_reply(sock, 0, 0, 0, -1, hpid, out, 2);
     }
     close(hpidfd);
     close(err_p[0]);

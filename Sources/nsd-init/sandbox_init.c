@@ -4,7 +4,7 @@
  * small spawner, and its command line already reads "nsd-init".
  *
  * Only async-signal-safe calls and raw syscalls from here on (see init.h).
- * Every failure is reported as (step, errno) on the CLOEXEC error pipe,
+ * Every failure is reported as (step, errno, index) on the CLOEXEC error pipe,
  * then _exit.
  */
 #define _GNU_SOURCE
@@ -16,16 +16,22 @@
 
 #include "init.h"
 
+static __attribute__((noreturn)) void die_at(const struct nsd_init_ctx *ctx, int step, int index)
+{
+    nsd_report(ctx->err_w, step, index);
+    _exit(127);
+}
+
 static __attribute__((noreturn)) void die(const struct nsd_init_ctx *ctx, int step)
 {
-    nsd_report(ctx->err_w, step);
-    _exit(127);
+    die_at(ctx, step, -1);
 }
 
 /* Runs in the command process: forked by the init, replaced by execve. */
 static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ctx)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
+    int step;
 
     if (nsd_setup_stdio(ctx->devnull, cfg->stdout_fd, cfg->stderr_fd) < 0)
         die(ctx, NSD_STEP_STDIO);
@@ -36,14 +42,8 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
         die(ctx, NSD_STEP_CLOSE_RANGE);
     /* Without a user namespace the init stays host root for the setup; the
      * command drops to the wanted ids here. (With one, the init already did.) */
-    if (!(cfg->ns_flags & NSD_CLONE_NEWUSER)) {
-        if (nsd_raw_setresgid(cfg->gid) < 0)
-            die(ctx, NSD_STEP_SETRESGID);
-        if (nsd_raw_setresuid(cfg->uid) < 0)
-            die(ctx, NSD_STEP_SETRESUID);
-    }
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        die(ctx, NSD_STEP_NO_NEW_PRIVS);
+    if (nsd_confine(&cfg->confinement, cfg->uid, cfg->gid, !(cfg->ns_flags & NSD_CLONE_NEWUSER), &step) < 0)
+        die(ctx, step);
     nsd_unblock_signals();
     execve(cfg->path, cfg->argv, cfg->envp);
     die(ctx, NSD_STEP_EXEC);
@@ -82,7 +82,7 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     sigset_t fwd;
     char go;
     ssize_t n;
-    int step;
+    int step, index = -1;
     pid_t cmd;
 
     /* 1. Drop every fd of the spawner (its socket to the server) at once:
@@ -107,16 +107,18 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
         close(ctx->sync_r);
     }
 
-    /* 4. Supplementary groups: drop the server's (allowed unless "deny"). */
-    if (!cfg->setgroups_deny && nsd_raw_setgroups_none() < 0)
+    /* 4. Supplementary groups: drop the server's. */
+    if (nsd_drop_groups() < 0)
         die(ctx, NSD_STEP_SETGROUPS);
+    if (nsd_prepare_root(ctx, &step) < 0)
+        die(ctx, step);
     become_inside_user(ctx);
 
     /* 5. Namespaces, in dependency order. */
     if (nsd_setup_timens(ctx, &step) < 0 ||
-        nsd_setup_mounts(ctx, &step) < 0 ||
+        nsd_setup_mounts(ctx, &step, &index) < 0 ||
         nsd_setup_uts_net(ctx, &step) < 0)
-        die(ctx, step);
+        die_at(ctx, step, index);
     if (chdir(ctx->cwd) < 0)
         die(ctx, NSD_STEP_CHDIR);
 

@@ -130,7 +130,7 @@ import Glibc
             Hostile(name: "10,000-element argv", request: postBytes("/sandboxes", json(["command": Array(repeating: "x", count: 10_000)])), statuses: bad, detail: "command"),
             Hostile(name: "JSON nested 10,000 deep", request: post("/sandboxes", deep), statuses: bad, detail: "nesting"),
             Hostile(name: "invalid UTF-8 body", request: postBytes("/sandboxes", invalidUTF8), statuses: bad, detail: nil),
-            Hostile(name: "unknown member", request: post("/sandboxes", #"{"command": ["true"], "privileged": true}"#), statuses: bad, detail: "privileged"),
+            Hostile(name: "unknown member", request: post("/sandboxes", #"{"command": ["true"], "tty": true}"#), statuses: bad, detail: "tty"),
             Hostile(name: "unknown nested member", request: post("/sandboxes", #"{"command": ["true"], "namespaces": ["user"], "user": {"uid": 0, "gid": 0, "caps": 1}}"#), statuses: bad, detail: "caps"),
             Hostile(name: "top-level array", request: post("/sandboxes", "[]"), statuses: bad, detail: nil),
             Hostile(name: "top-level null", request: post("/sandboxes", "null"), statuses: bad, detail: nil),
@@ -482,7 +482,7 @@ import Glibc
             var seen: [Int] = []
             while Date() < deadline && server.isRunning {
                 if worker < 2 {
-                    let created = server.send(.post("/sandboxes", #"{"command": ["true"], "namespaces": ["uts"]}"#))
+                    let created = server.send(.post("/sandboxes", #"{"command": ["true"], "namespaces": ["uts"], "privileged": true}"#))
                     seen.append(created.status)
                     if let id = created.json["id"] as? String { _ = server.send(.delete("/sandboxes/\(id)")) }
                 } else {

@@ -68,7 +68,9 @@ struct SandboxBehaviourTests {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
         let source = "nsdtest-\(UUID().uuidString.prefix(8))"
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "mount -t tmpfs \(source) /mnt && echo mounted && exec sleep 30"]]) { sandbox in
+        // Mounting from inside needs SYS_ADMIN: a privileged sandbox, as the walkthroughs run it.
+        try await server.withSandbox(["command": ["/bin/sh", "-c", "mount -t tmpfs \(source) /mnt && echo mounted && exec sleep 30"],
+                                      "privileged": true]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.contains("mounted") }
             #expect(logs == "mounted\n")
             let command = try #require(await Proc.commandPid(ofInit: sandbox.pid))

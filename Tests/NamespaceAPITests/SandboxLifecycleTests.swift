@@ -187,7 +187,7 @@ struct SandboxLifecycleTests {
         // Without its own pid namespace a sandbox may leave a process holding its log: its
         // directory is removed, never handed to another sandbox.
         #expect(spares().count == 1)
-        let shared = try await server.createSandbox(["command": ["true"], "namespaces": ["uts"]])
+        let shared = try await server.createSandbox(["command": ["true"], "namespaces": ["uts"], "privileged": true])
         #expect(spares().isEmpty)
         _ = try await server.waitSandbox(shared.id, timeout: 10)
         #expect(try await server.deleteSandbox(shared.id) == 204)
@@ -196,7 +196,7 @@ struct SandboxLifecycleTests {
         // At most 64 are kept; the rest are removed. (No ipc namespace: another test compares the
         // host's ipc namespace counts meanwhile, and a loop of those would churn them.)
         var ids: [String] = []
-        for _ in 0..<70 { ids.append(try await server.createSandbox(["command": ["true"], "namespaces": ["pid"]]).id) }
+        for _ in 0..<70 { ids.append(try await server.createSandbox(["command": ["true"], "namespaces": ["pid"], "privileged": true]).id) }
         for id in ids { _ = try await server.waitSandbox(id, timeout: 10) }
         for id in ids { #expect(try await server.deleteSandbox(id) == 204) }
         #expect(spares().count == 64)

@@ -36,7 +36,7 @@ import Testing
         #expect(uts?["max"] as? Int == 0)
         #expect(Proc.read(Self.sysctl) != "0\n", "the host's own limit is untouched")
 
-        let refused = try curlUnix(socket, "POST", "/sandboxes", json: #"{"command": ["sleep", "30"], "namespaces": ["uts"]}"#)
+        let refused = try curlUnix(socket, "POST", "/sandboxes", json: #"{"command": ["sleep", "30"], "namespaces": ["uts"], "privileged": true}"#)
         Self.expectLimitProblem(status: refused.status, body: refused.body)
         #expect((try curlUnix(socket, "GET", "/sandboxes").body["items"] as? [Any])?.count == 0)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: state + "/sandboxes")) ?? []
@@ -64,7 +64,7 @@ import Testing
         do {
             defer { _ = Self.write(original, to: Self.sysctl) }
             try #require(Self.write("0\n", to: Self.sysctl))
-            refused = try await server.postJSON("/sandboxes", ["command": ["sleep", "30"], "namespaces": ["uts"]])
+            refused = try await server.postJSON("/sandboxes", ["command": ["sleep", "30"], "namespaces": ["uts"], "privileged": true])
         }
         #expect(Proc.read(Self.sysctl) == original, "the host's limit is restored")
         Self.expectLimitProblem(status: refused.status, body: refused.json)

@@ -16,70 +16,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* gcc does not know clang's nullability qualifiers; Swift (clang) does. */
-#if !defined(__clang__)
-#define _Nullable
-#define _Nonnull
-#endif
+#include "nsd_config.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Namespace bits for `ns_flags`: the kernel's CLONE_NEW* values, spelled as
- * enum constants so Swift imports them without needing _GNU_SOURCE. */
-enum {
-    NSD_CLONE_NEWTIME   = 0x00000080,
-    NSD_CLONE_NEWNS     = 0x00020000,
-    NSD_CLONE_NEWCGROUP = 0x02000000,
-    NSD_CLONE_NEWUTS    = 0x04000000,
-    NSD_CLONE_NEWIPC    = 0x08000000,
-    NSD_CLONE_NEWUSER   = 0x10000000,
-    NSD_CLONE_NEWPID    = 0x20000000,
-    NSD_CLONE_NEWNET    = 0x40000000,
-};
-
-struct nsd_spawn_config {
-    /* Required (NULL fails with step "config", EINVAL; they are nullable
-     * only so that Swift gets a zero initializer for the struct).
-     * Absolute path of the executable (the caller resolves PATH), and
-     * NULL-terminated argv / envp. */
-    const char *_Nullable path;
-    char *_Nullable const *_Nullable argv;
-    char *_Nullable const *_Nullable envp;
-    /* Bitmask of NSD_CLONE_NEW* (CLONE_NEWTIME included). */
-    uint64_t ns_flags;
-    /* NEWUTS only; NULL keeps the inherited name. */
-    const char *_Nullable hostname;
-    const char *_Nullable domainname;
-    /* NEWUSER only: ready-to-write contents of /proc/PID/{uid,gid}_map,
-     * e.g. "0 100000 65536\n". */
-    const char *_Nullable uid_map;
-    const char *_Nullable gid_map;
-    /* NEWUSER only: write "deny" to /proc/PID/setgroups before gid_map. */
-    int setgroups_deny;
-    /* NEWNS only: pivot_root into this directory; NULL keeps the host's /. */
-    const char *_Nullable rootfs;
-    /* NEWNS only: make the (new) root mount read-only. */
-    int readonly_rootfs;
-    /* Mount a fresh /proc; needs NEWNS and NEWPID. */
-    int mount_proc;
-    /* NEWTIME only: clock offsets in seconds. */
-    int64_t time_offset_monotonic;
-    int64_t time_offset_boottime;
-    /* Working directory of the command inside the sandbox; NULL means "/". */
-    const char *_Nullable cwd;
-    /* Identity of the command inside the sandbox (setresgid/setresuid). */
-    uint32_t uid;
-    uint32_t gid;
-    /* Opened by the caller; dup2'ed onto 1 and 2 of the command. */
-    int stdout_fd;
-    int stderr_fd;
-    /* O_WRONLY fd of the exit record file; the init pwrite()s one line at
-     * offset 0: "exit <code> <unix_ns>\n" or "signal <sig> <unix_ns>\n".
-     * -1: no record. */
-    int exit_record_fd;
-};
 
 struct nsd_spawn_result {
     /* Host pid of the sandbox init (pid 1 inside when NEWPID). */
@@ -89,9 +30,11 @@ struct nsd_spawn_result {
     /* Between nsd_spawn_begin and nsd_spawn_finish: the read end of the
      * init's error pipe (EOF once the command is exec'd); -1 otherwise. */
     int setup_fd;
-    /* On failure: static name of the failed step, and its errno. */
+    /* On failure: static name of the failed step, its errno, and the
+     * entry of the list it worked on (a mount, a masked path) or -1. */
     const char *_Nullable step;
     int err;
+    int index;
 };
 
 /* Start a sandbox. 0 on success (the command has been exec'd), -1 on
@@ -108,25 +51,6 @@ int nsd_spawn_begin(const struct nsd_spawn_config *_Nonnull cfg,
                     struct nsd_spawn_result *_Nonnull out);
 int nsd_spawn_finish(struct nsd_spawn_result *_Nonnull out);
 
-struct nsd_exec_config {
-    /* pidfd and host pid of the sandbox init (pid is used only to find
-     * /proc/PID/ns/time_for_children; the pidfd guards against reuse). */
-    int pidfd;
-    pid_t pid;
-    /* The sandbox's NSD_CLONE_NEW* flags: the namespaces to join. */
-    uint64_t ns_flags;
-    /* Required, as in nsd_spawn_config. */
-    const char *_Nullable path;
-    char *_Nullable const *_Nullable argv;
-    char *_Nullable const *_Nullable envp;
-    const char *_Nullable cwd;   /* NULL means "/" */
-    uint32_t uid;
-    uint32_t gid;
-    /* Write ends of the caller's pipes; stdin is /dev/null. */
-    int stdout_fd;
-    int stderr_fd;
-};
-
 struct nsd_exec_result {
     /* Host pid and O_CLOEXEC pidfd of the command itself. It is the
      * caller's own child (forked with CLONE_PARENT by a short-lived helper
@@ -136,6 +60,7 @@ struct nsd_exec_result {
     int pidfd;
     const char *_Nullable step;
     int err;
+    int index;
 };
 
 /* Run a command in all namespaces (and the root) of a running sandbox. */

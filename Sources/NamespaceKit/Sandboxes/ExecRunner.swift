@@ -70,7 +70,7 @@ extension SandboxManager {
             throw .spawnFailed(step: "pipe2", errno: .init(rawValue: Glibc.errno))
         }
         defer { close(out[0]); close(err[0]) }
-        let strings = CStrings()
+        let strings = CArena()
         var config = nsd_exec_config()
         config.pidfd = pidfd
         config.pid = sandbox.pid
@@ -83,13 +83,18 @@ extension SandboxManager {
         config.gid = sandbox.spec.user.gid
         config.stdout_fd = out[1]
         config.stderr_fd = err[1]
+        do throws(SandboxError) {
+            config.confinement = try ConfinementPlan.confinement(sandbox.spec, arena: strings)
+        } catch {
+            close(out[1])
+            close(err[1])
+            throw error
+        }
         var result = nsd_exec_result()
         let rc = withExtendedLifetime(strings) { nsd_exec_in(&config, &result) }
         close(out[1])
         close(err[1])
-        guard rc == 0 else {
-            throw .spawnFailed(step: result.step.map { String(cString: $0) } ?? "exec", errno: Errno(rawValue: result.err))
-        }
+        guard rc == 0 else { throw Spawner.failure(step: result.step, errno: result.err, index: result.index) }
         defer { close(result.pidfd) }
         let collected = OutputCollector.collect(stdout: out[0], stderr: err[0], process: result.pidfd,
                                                 cap: Self.execOutputCap, timeout: request.timeout)

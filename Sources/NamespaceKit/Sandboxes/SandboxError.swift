@@ -11,4 +11,9 @@ public enum SandboxError: Error, Sendable {
     case storage(SystemError)
     case idempotencyInProgress(String)
     case execLimit(Int)
+    /// A spec that passed the member rules but breaks one that needs the server's own state
+    /// (a bind source inside its state directory).
+    case invalidSpec(SpecError)
+    /// The server failed on its own side; the request was fine.
+    case internalFailure(String)
 }

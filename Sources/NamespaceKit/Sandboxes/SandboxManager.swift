@@ -17,6 +17,7 @@ public final class SandboxManager: Sendable {
     let store: RegistryStore
     private let reaper: Reaper
     let execSlots = Mutex(0)
+    let confinement: ConfinementSettings
     /// What the start-up recovery wants an operator to read (damaged files, recovered generations).
     public let startupWarnings: [String]
 
@@ -27,11 +28,18 @@ public final class SandboxManager: Sendable {
     /// Loads the registry from the state directory, re-adopts the sandboxes that still run, and
     /// writes the result as a new generation.
     /// - Parameter quota: most running sandboxes at once; 0 for no quota.
+    /// - Parameter hiddenPaths: host files no sandbox may see besides the state directory
+    ///   (credentials: token files, TLS keys).
     public init(stateDirectory: String, quota: Int, durability: RegistryStore.Durability = .fsync,
-                allowEmptyRegistry: Bool = false) throws {
+                allowEmptyRegistry: Bool = false, hiddenPaths: [String] = []) throws {
         let registry = Registry()
         let state = StateDirectory(root: stateDirectory)
         do throws(SystemError) { try state.prepare() } catch { throw StartupRefusal(description: error.description) }
+        do throws(SystemError) {
+            confinement = try ConfinementSettings.prepare(stateDirectory: stateDirectory, hidden: hiddenPaths)
+        } catch {
+            throw StartupRefusal(description: error.description)
+        }
         let store = RegistryStore(directory: stateDirectory, durability: durability)
         let loaded: RegistryLoader.Loaded
         do throws(RegistryLoader.Refusal) { loaded = try store.load(allowEmpty: allowEmptyRegistry) } catch {
@@ -110,6 +118,11 @@ public final class SandboxManager: Sendable {
             let fromName = spec.name.flatMap { (try? SpecRule.hostname($0)) != nil ? $0 : nil }
             spec.hostname = fromName ?? String(id.prefix(12))
         }
+        let sources = try spec.mounts.enumerated().map { (index, mount) throws(SandboxError) in
+            try mount.source.map { source throws(SandboxError) in
+                try confinement.checkBindSource(source, member: "mounts[\(index)].source")
+            }
+        }
         try registry.reserve(id: id, name: spec.name, quota: quota)
         func abandon() {
             registry.release(id: id, name: spec.name)
@@ -127,7 +140,7 @@ public final class SandboxManager: Sendable {
             do throws(SystemError) { files = try state.create(id) } catch { throw .storage(error) }
             defer { files.close() }
             starting = try mapLimit(spec.namespaces) { () throws(SandboxError) in
-                try Spawner.begin(spec, hostname: spec.hostname, files: files)
+                try Spawner.begin(spec, hostname: spec.hostname, files: files, settings: confinement, sources: sources)
             }
             // The init makes the time namespace itself, in its setup: only then is there an inode
             // to record, so such a sandbox is recorded once it runs.

@@ -35,6 +35,15 @@ public struct SandboxSpec: Sendable, Equatable {
     @ExplicitNull public var gidMappings: [IDMapping]?
     @ExplicitNull public var timeOffsets: TimeOffsets?
     public var labels: [String: String]
+    /// true: every capability, no seccomp filter, the host's root writable (v1's sandboxes).
+    public var privileged: Bool
+    /// nil when privileged.
+    public var capabilities: Capabilities?
+    /// nil when privileged.
+    public var seccomp: Seccomp?
+    public var mounts: [Mount]
+    /// Soft = hard limit, by prlimit(1) name.
+    public var rlimits: [String: UInt64]
 
     public func has(_ type: NamespaceType) -> Bool { namespaces.contains(type) }
 }
@@ -43,6 +52,33 @@ extension SandboxSpec: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, command, namespaces, hostname, domainname, env, cwd, rootfs, readonlyRootfs, mountProc, user
         case uidMappings, gidMappings, timeOffsets, labels
+        case privileged, capabilities, seccomp, mounts, rlimits
+    }
+
+    /// Records journaled before confinement existed have no confinement members: they describe
+    /// sandboxes that ran unconfined, and are read as privileged.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        _name = try c.decode(ExplicitNull<String>.self, forKey: .name)
+        command = try c.decode([String].self, forKey: .command)
+        namespaces = try c.decode([NamespaceType].self, forKey: .namespaces)
+        _hostname = try c.decode(ExplicitNull<String>.self, forKey: .hostname)
+        _domainname = try c.decode(ExplicitNull<String>.self, forKey: .domainname)
+        env = try c.decode([String: String].self, forKey: .env)
+        cwd = try c.decode(String.self, forKey: .cwd)
+        _rootfs = try c.decode(ExplicitNull<String>.self, forKey: .rootfs)
+        readonlyRootfs = try c.decode(Bool.self, forKey: .readonlyRootfs)
+        mountProc = try c.decode(Bool.self, forKey: .mountProc)
+        user = try c.decode(Identity.self, forKey: .user)
+        _uidMappings = try c.decode(ExplicitNull<[IDMapping]>.self, forKey: .uidMappings)
+        _gidMappings = try c.decode(ExplicitNull<[IDMapping]>.self, forKey: .gidMappings)
+        _timeOffsets = try c.decode(ExplicitNull<TimeOffsets>.self, forKey: .timeOffsets)
+        labels = try c.decode([String: String].self, forKey: .labels)
+        privileged = try c.decodeIfPresent(Bool.self, forKey: .privileged) ?? true
+        capabilities = try c.decodeIfPresent(Capabilities.self, forKey: .capabilities)
+        seccomp = try c.decodeIfPresent(Seccomp.self, forKey: .seccomp)
+        mounts = try c.decodeIfPresent([Mount].self, forKey: .mounts) ?? []
+        rlimits = try c.decodeIfPresent([String: UInt64].self, forKey: .rlimits) ?? [:]
     }
 }
 

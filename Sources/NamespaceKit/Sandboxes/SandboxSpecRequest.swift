@@ -16,6 +16,11 @@ public struct SandboxSpecRequest: Sendable, Decodable {
     public var gidMappings: [StrictMapping]?
     public var timeOffsets: StrictTimeOffsets?
     public var labels: [String: String]?
+    public var privileged: Bool?
+    public var capabilities: StrictCapabilities?
+    public var seccomp: String?
+    public var mounts: [StrictMount]?
+    public var rlimits: [String: Int64]?
 
     typealias Keys = SandboxSpec.CodingKeys
 
@@ -42,6 +47,42 @@ public struct SandboxSpecRequest: Sendable, Decodable {
         gidMappings = try c.decodeIfPresent([StrictMapping].self, forKey: .gidMappings)
         timeOffsets = try c.decodeIfPresent(StrictTimeOffsets.self, forKey: .timeOffsets)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
+        privileged = try c.decodeIfPresent(Bool.self, forKey: .privileged)
+        capabilities = try c.decodeIfPresent(StrictCapabilities.self, forKey: .capabilities)
+        seccomp = try c.decodeIfPresent(String.self, forKey: .seccomp)
+        mounts = try c.decodeIfPresent([StrictMount].self, forKey: .mounts)
+        rlimits = try c.decodeIfPresent([String: Int64].self, forKey: .rlimits)
+    }
+
+    public struct StrictCapabilities: Sendable, Decodable {
+        var add: [String]?
+        var drop: [String]?
+        public init(from decoder: Decoder) throws {
+            try rejectUnknownMembers(decoder, allowed: ["add", "drop"])
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            add = try c.decodeIfPresent([String].self, forKey: AnyKey("add"))
+            drop = try c.decodeIfPresent([String].self, forKey: AnyKey("drop"))
+        }
+    }
+
+    /// Members are checked against the mount's type in `resolve()`.
+    public struct StrictMount: Sendable, Decodable {
+        var type: String?
+        var source: String?
+        var target: String?
+        var readOnly: Bool?
+        var sizeBytes: Int64?
+        public init(from decoder: Decoder) throws {
+            try rejectUnknownMembers(decoder, allowed: ["type", "source", "target", "readOnly", "sizeBytes"])
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            type = try c.decodeIfPresent(String.self, forKey: AnyKey("type"))
+            source = try c.decodeIfPresent(String.self, forKey: AnyKey("source"))
+            target = try c.decodeIfPresent(String.self, forKey: AnyKey("target"))
+            readOnly = try c.decodeIfPresent(Bool.self, forKey: AnyKey("readOnly"))
+            if c.contains(AnyKey("sizeBytes")) {
+                sizeBytes = try integer(c, AnyKey("sizeBytes"), rule: "must be a whole number of bytes")
+            }
+        }
     }
 
     /// Ids are read as wide integers and range-checked here, so that -1 or 2^32 is answered

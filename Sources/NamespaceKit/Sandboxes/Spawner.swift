@@ -17,15 +17,30 @@ enum Spawner {
         var pid: Int32 { result.pid }
 
         /// Waits for the command's exec; on failure the init has been reaped.
+        fileprivate var spec: SandboxSpec
+
         consuming func finish() throws(SandboxError) -> Started {
-            guard nsd_spawn_finish(&result) == 0 else { throw Spawner.failure(result) }
+            guard nsd_spawn_finish(&result) == 0 else { throw Spawner.failure(result, spec: spec) }
             return Started(pid: result.pid, pidfd: result.pidfd)
         }
     }
 
-    static func failure(_ result: nsd_spawn_result) -> SandboxError {
-        let step = result.step.map { String(cString: $0) } ?? "spawn"
-        return .spawnFailed(step: step, errno: Errno(rawValue: result.err))
+    static func failure(_ result: nsd_spawn_result, spec: SandboxSpec? = nil) -> SandboxError {
+        failure(step: result.step, errno: result.err, index: result.index, spec: spec)
+    }
+
+    /// A step that worked on one of the spec's mounts names it ("mounts[1] /data: bind mount");
+    /// other list steps name the entry's index.
+    static func failure(step: UnsafePointer<CChar>?, errno: Int32, index: Int32, spec: SandboxSpec? = nil) -> SandboxError {
+        let name = step.map { String(cString: $0) } ?? "spawn"
+        let mountSteps = ["create mount target", "bind mount", "mount tmpfs"]
+        let described: String
+        if index >= 0, mountSteps.contains(name), let spec, Int(index) < spec.mounts.count {
+            described = "mounts[\(index)] \(spec.mounts[Int(index)].target): \(name)"
+        } else {
+            described = index >= 0 ? "\(name) [\(index)]" : name
+        }
+        return .spawnFailed(step: described, errno: Errno(rawValue: errno))
     }
 
     static func flags(_ types: [NamespaceType]) -> UInt64 {
@@ -70,9 +85,11 @@ enum Spawner {
     }
 
     /// Clones the init; the files may be closed once this returns (the init has its copies).
-    static func begin(_ spec: SandboxSpec, hostname: String?, files: StateDirectory.Files) throws(SandboxError) -> Starting {
+    /// - Parameter sources: the checked host path of each bind mount, by index.
+    static func begin(_ spec: SandboxSpec, hostname: String?, files: StateDirectory.Files,
+                      settings: ConfinementSettings, sources: [String?]) throws(SandboxError) -> Starting {
         let path = try executable(spec)
-        let strings = CStrings()
+        let strings = CArena()
         var config = nsd_spawn_config()
         config.path = strings.string(path)
         config.argv = strings.array(spec.command)
@@ -94,9 +111,11 @@ enum Spawner {
         config.stdout_fd = files.stdout
         config.stderr_fd = files.stderr
         config.exit_record_fd = files.exitRecord
+        config.view = ConfinementPlan.view(spec, settings: settings, sources: sources, arena: strings)
+        config.confinement = try ConfinementPlan.confinement(spec, arena: strings)
         var result = nsd_spawn_result()
         let rc = withExtendedLifetime(strings) { nsd_spawn_begin(&config, &result) }
-        guard rc == 0 else { throw failure(result) }
-        return Starting(result: result)
+        guard rc == 0 else { throw failure(result, spec: spec) }
+        return Starting(result: result, spec: spec)
     }
 }

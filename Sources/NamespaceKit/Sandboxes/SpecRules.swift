@@ -44,13 +44,15 @@ extension SandboxSpecRequest {
             try SpecRule.offset(offsets.boottime, member: "timeOffsets.boottime")
         }
         let labels = try SpecRule.labels(self.labels ?? [:])
+        let confinement = try resolveConfinement(namespaces: namespaces)
         return SandboxSpec(
             name: name, command: command, namespaces: namespaces,
             hostname: namespaces.contains(.uts) ? hostname : nil, domainname: domainname, env: env, cwd: cwd,
             rootfs: rootfs, readonlyRootfs: readonlyRootfs ?? false, mountProc: mountProc ?? canMountProc, user: user,
             uidMappings: uidMappings, gidMappings: gidMappings,
             timeOffsets: namespaces.contains(.time) ? (timeOffsets?.value ?? .init(monotonic: 0, boottime: 0)) : nil,
-            labels: labels)
+            labels: labels, privileged: confinement.privileged, capabilities: confinement.capabilities,
+            seccomp: confinement.seccomp, mounts: confinement.mounts, rlimits: confinement.rlimits)
     }
 
     static func checkNamespaces(_ list: [NamespaceType]) throws(SpecError) -> [NamespaceType] {

@@ -16,11 +16,14 @@ final class TestServer: Sendable {
     let sandboxes: SandboxManager
     let api: NamespaceAPI
 
-    init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024, quota: Int = 0) throws {
+    /// - Parameter stateDirectory: where the registry lives (default: a fresh one in the temp directory).
+    /// - Parameter hiddenPaths: credential files no sandbox may see, as `namespaced` passes them.
+    init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024, quota: Int = 0,
+         stateDirectory: String? = nil, hiddenPaths: [String] = []) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        stateDirectory = NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
-        sandboxes = try SandboxManager(stateDirectory: stateDirectory, quota: quota)
+        self.stateDirectory = stateDirectory ?? NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
+        sandboxes = try SandboxManager(stateDirectory: self.stateDirectory, quota: quota, hiddenPaths: hiddenPaths)
         api = NamespaceAPI(token: token, openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes, limitsMaxAge: 0)
         server = try HTTPServer(
             configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threads: threads,

@@ -1,5 +1,5 @@
-/* steps.c — names of the child- and spawner-side steps, as the API's `detail` shows them. */
-#include "nsd_internal.h"
+/* steps.c — names of the child- and spawner-side steps, as the API's `step` shows them. */
+#include "nsd_steps.h"
 
 static const char *const names[NSD_STEP_COUNT] = {
     [NSD_STEP_SYNC] = "sync",
@@ -28,6 +28,23 @@ static const char *const names[NSD_STEP_COUNT] = {
     [NSD_STEP_EXEC] = "exec",
     [NSD_STEP_SETNS_TIME] = "setns time",
     [NSD_STEP_SETNS] = "setns",
+    [NSD_STEP_BIND_HOST_ROOT] = "bind host root",
+    [NSD_STEP_MOUNT_DEV] = "mount /dev",
+    [NSD_STEP_DEV_NODE] = "bind device node",
+    [NSD_STEP_MOUNT_DEVPTS] = "mount /dev/pts",
+    [NSD_STEP_MOUNT_SHM] = "mount /dev/shm",
+    [NSD_STEP_MOUNT_MQUEUE] = "mount /dev/mqueue",
+    [NSD_STEP_MOUNT_TMP] = "mount /tmp",
+    [NSD_STEP_MASK] = "mask path",
+    [NSD_STEP_READONLY_PATH] = "read-only path",
+    [NSD_STEP_MOUNT_TARGET] = "create mount target",
+    [NSD_STEP_MOUNT_BIND] = "bind mount",
+    [NSD_STEP_MOUNT_TMPFS] = "mount tmpfs",
+    [NSD_STEP_RLIMIT] = "setrlimit",
+    [NSD_STEP_CAPBSET] = "drop bounding capabilities",
+    [NSD_STEP_AMBIENT] = "clear ambient capabilities",
+    [NSD_STEP_CAPSET] = "capset",
+    [NSD_STEP_SECCOMP] = "seccomp filter",
     [NSD_STEP_CLONE3] = "clone3",
     [NSD_STEP_PIPE] = "pipe",
     [NSD_STEP_UID_MAP] = "uid_map",

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNamespace
+
+/// What the server fixes once for every confined sandbox: where the host's root is assembled and
+/// which host paths no sandbox may see.
+public struct ConfinementSettings: Sendable {
+    /// An empty directory of the server's (inside its state directory).
+    public var staging: String
+    /// Real absolute host paths: the state directory and credential files (tokens, TLS keys).
+    public var hidden: [String]
+
+    public init(staging: String, hidden: [String]) {
+        self.staging = staging
+        self.hidden = hidden
+    }
+
+    /// The staging directory made (mode 0700) inside the state directory, and the real paths of
+    /// what to hide; credential files that do not exist (yet) are hidden by the name given.
+    static func prepare(stateDirectory: String, hidden: [String]) throws(SystemError) -> ConfinementSettings {
+        func real(_ path: String) -> String? {
+            guard let pointer = realpath(path, nil) else { return nil }
+            defer { free(pointer) }
+            return String(cString: pointer)
+        }
+        guard let state = real(stateDirectory) else { throw SystemError("realpath", stateDirectory) }
+        let staging = state + "/root"
+        guard mkdir(staging, 0o700) == 0 || errno == EEXIST else { throw SystemError("mkdir", staging) }
+        return ConfinementSettings(staging: staging, hidden: [state] + hidden.map { real($0) ?? $0 })
+    }
+
+    /// The host path of a bind source, if a sandbox may have it: its real path must neither lie
+    /// inside a hidden path nor contain one (binding "/var" would show "/var/lib/namespaced").
+    func checkBindSource(_ source: String, member: String) throws(SandboxError) -> String {
+        guard let real = realpath(source, nil) else {
+            throw .spawnFailed(step: "\(member) \(source)", errno: .init(rawValue: errno))
+        }
+        defer { free(real) }
+        let path = String(cString: real)
+        func within(_ inner: String, _ outer: String) -> Bool { outer == "/" || inner == outer || inner.hasPrefix(outer + "/") }
+        for hidden in self.hidden where within(path, hidden) || within(hidden, path) {
+            throw .invalidSpec(SpecError(member, "'\(source)' is or contains \(hidden), which the server keeps from every sandbox"))
+        }
+        return path
+    }
+}
+
+/// A spec's confinement as the shim takes it.
+enum ConfinementPlan {
+    /// Capabilities, limits and the seccomp filter of the command (and of every exec).
+    static func confinement(_ spec: SandboxSpec, arena: CArena) throws(SandboxError) -> nsd_confinement {
+        var result = nsd_confinement()
+        let limits = spec.rlimits.keys.sorted().compactMap { name in
+            ResourceLimit.resource(name).map { nsd_rlimit(resource: $0, reserved: 0, value: spec.rlimits[name]!) }
+        }
+        result.rlimits = arena.copy(limits)
+        result.nrlimits = UInt32(limits.count)
+        guard !spec.privileged, let capabilities = spec.capabilities else { return result }
+        result.enabled = 1
+        let kept = capabilities.effective
+        result.capabilities = Capability.mask(kept)
+        if spec.seccomp != .unconfined {
+            let program: [UInt8]
+            do throws(SeccompFilter.CompileError) {
+                program = try SeccompFilter.program(sysAdmin: kept.contains("SYS_ADMIN"))
+            } catch {
+                throw .internalFailure(error.description)
+            }
+            result.seccomp = UnsafeRawPointer(arena.copy(program))
+            result.seccomp_len = UInt32(program.count)
+        }
+        return result
+    }
+
+    /// The filesystem: the confined view, or (privileged) only the spec's mounts.
+    /// - Parameter sources: the checked host path of each bind mount, by index.
+    static func view(_ spec: SandboxSpec, settings: ConfinementSettings, sources: [String?], arena: CArena) -> nsd_view {
+        var view = nsd_view()
+        let mounts = zip(spec.mounts, sources).map { mount, source in
+            nsd_mount(source: arena.string(source), target: arena.string(mount.target),
+                      size_bytes: mount.sizeBytes ?? 0, kind: mount.type == .bind ? UInt32(NSD_MOUNT_BIND.rawValue) : UInt32(NSD_MOUNT_TMPFS.rawValue),
+                      read_only: mount.readOnly ? 1 : 0)
+        }
+        view.mounts = arena.copy(mounts)
+        view.nmounts = UInt32(mounts.count)
+        guard !spec.privileged else { return view }
+        view.enabled = 1
+        view.private_tmp = spec.rootfs == nil ? 1 : 0
+        view.mqueue = spec.has(.ipc) ? 1 : 0
+        view.staging = arena.string(settings.staging)
+        view.masked = arena.array(SandboxSpec.maskedPaths + hiddenInside(spec.rootfs, settings.hidden))
+        view.read_only = arena.array(SandboxSpec.readOnlyPaths)
+        return view
+    }
+
+    /// Host paths as the sandbox sees them: as they are, or relative to its rootfs when inside it.
+    static func hiddenInside(_ rootfs: String?, _ hidden: [String]) -> [String] {
+        guard let rootfs else { return hidden }
+        return hidden.compactMap { $0.hasPrefix(rootfs + "/") ? String($0.dropFirst(rootfs.count)) : nil }
+    }
+}
