@@ -83,7 +83,8 @@ struct ConfinementTests {
             try open-sys sh -c 'exec 3>>/sys/kernel/mm/transparent_hugepage/enabled'
             try read-kcore sh -c 'test -n "$(head -c 1 /proc/kcore)"'
             try umount-proc umount -l /proc
-            try raw-device-mknod sh -c 'mknod /tmp/probe/disk b \(device.major) \(device.minor) && head -c 1 /tmp/probe/disk >/dev/null'
+            try device-node sh -c 'mknod /tmp/probe/null c 1 3 && exec 3</tmp/probe/null'
+            try raw-device-node sh -c 'mknod /tmp/probe/disk b \(device.major) \(device.minor) && head -c 1 /tmp/probe/disk >/dev/null'
             try raw-device head -c 1 /dev/\(device.name)
             try read-state sh -c 'test -n "$(ls \(state))"'
             try read-journal sh -c 'cat \(state)/journal.* | grep -q .'
@@ -100,7 +101,7 @@ struct ConfinementTests {
                 let parts = line.split(separator: ":")
                 return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
             }, uniquingKeysWith: { $1 })
-            #expect(results.count == 19, "every probe ran: \(logs)")
+            #expect(results.count == 20, "every probe ran: \(logs)")
             for (probe, outcome) in results.sorted(by: { $0.key < $1.key }) {
                 #expect(outcome == "denied", "\(probe) succeeded from a default sandbox")
             }
@@ -176,9 +177,9 @@ struct ConfinementTests {
             let stderr = try await server.logs(sandbox.id, stream: "stderr") { !$0.isEmpty }
             #expect(stderr.contains("Operation not permitted"), "\(stderr)")
         }
-        // drop ALL: nothing effective, even as uid 0; chown is refused.
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "chown 1 /tmp || echo refused; exec sleep 30"],
-                                      "capabilities": ["drop": ["ALL"]]]) { sandbox in
+        // drop ALL: nothing effective, even as uid 0; chown (of a file of its own tmpfs) is refused.
+        try await server.withSandbox(["command": ["/bin/sh", "-c", "touch /tmp/probe/f; chown 1 /tmp/probe/f || echo refused; exec sleep 30"],
+                                      "capabilities": ["drop": ["ALL"]], "mounts": [["type": "tmpfs", "target": "/tmp/probe"]]]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.contains("refused") }
             #expect(logs == "refused\n")
             let status = try await Self.status(ofCommandOf: sandbox)
@@ -219,8 +220,11 @@ struct ConfinementTests {
 
     @Test func aMountTargetOnTheReadOnlyHostIs422NamingTheMount() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
+        let scratch = try Scratch()
         let server = try TestServer()
-        let missing = "/nsd-no-such-dir-\(UUID().uuidString.prefix(8))"
+        // Inside the test's own directory, which the sandbox sees read-only: were the host's root
+        // writable by mistake, the directory would appear there and nowhere else.
+        let missing = scratch.path + "/no-such-dir"
         let refused = try await server.postJSON("/sandboxes", ["command": ["true"], "mounts": [["type": "tmpfs", "target": missing]]])
         #expect(refused.status == 422)
         #expect((refused.json["detail"] as? String ?? "").contains("mounts[0] \(missing)"), "\(refused.text)")
@@ -253,18 +257,17 @@ struct ConfinementTests {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
         try await server.withSandbox(["command": ["sleep", "30"], "capabilities": ["drop": ["CHOWN"]], "rlimits": ["nofile": 99]]) { sandbox in
-            let result = try await server.exec(sandbox.id, ["/bin/sh", "-c", "grep -E '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' /proc/self/status; ulimit -n; touch /etc/nsd-exec-escape || echo refused"])
+            let result = try await server.exec(sandbox.id, ["/bin/sh", "-c", "grep -E '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' /proc/self/status; ulimit -n; (exec 3>>/etc/passwd) 2>/dev/null || echo refused"])
             #expect(result.status == 200)
             let out = result.json["stdout"] as? String ?? ""
             #expect(out == "CapEff:\t00000000a80425fa\nCapBnd:\t00000000a80425fa\nNoNewPrivs:\t1\nSeccomp:\t2\n99\nrefused\n", "\(out)")
         }
-        #expect(!FileManager.default.fileExists(atPath: "/etc/nsd-exec-escape"))
     }
 
     @Test func userNamespaceWithDefaultConfinement() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "id -u; touch /etc/nsd-userns-escape || echo refused; exec sleep 30"],
+        try await server.withSandbox(["command": ["/bin/sh", "-c", "id -u; (exec 3>>/etc/passwd) 2>/dev/null || echo refused; exec sleep 30"],
                                       "namespaces": SandboxBehaviourTests.defaultTypes + ["user"]]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.contains("refused") }
             #expect(logs == "0\nrefused\n")
@@ -275,10 +278,12 @@ struct ConfinementTests {
     }
 
     /// A server inside a user namespace whose setgroups is "deny" (rootless, as under
-    /// `unshare --user --map-root-user`) starts default sandboxes.
-    @Test func aRootlessServerStartsConfinedSandboxes() throws {
+    /// `unshare --user --map-root-user`) starts default sandboxes: with no supplementary group
+    /// (nothing to drop) and with one it cannot drop (65534, unmapped there).
+    @Test(arguments: [[], ["setpriv", "--groups", "65534"]])
+    func aRootlessServerStartsConfinedSandboxes(groups: [String]) throws {
         try #require(Host.isRoot, "needs root for unshare --user --map-root-user to map uid 0")
-        let server = try SandboxServerProcess(prefix: ["unshare", "--user", "--map-root-user"])
+        let server = try SandboxServerProcess(prefix: groups + ["unshare", "--user", "--map-root-user"])
         let created = try server.request("POST", "/sandboxes", json: #"{"command": ["/bin/sh", "-c", "id -u"]}"#)
         #expect(created.status == 201, "\(created.body)")
         let id = created.body["id"] as? String ?? ""
