@@ -84,7 +84,8 @@ struct Namespaced: ParsableCommand {
             throw ExitCode(2)
         }
         for warning in sandboxes.startupWarnings { logger.warning("registry: \(warning)") }
-        let api = NamespaceAPI(token: token, openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes)
+        let policy = token.map { AccessPolicy(tokens: TokenTable([.init(name: "admin", scope: .admin, secret: $0)])) }
+        let api = NamespaceAPI(access: .init(policy: policy), openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes)
         let configuration = HTTPServerConfiguration(
             listen: address, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let server = try HTTPServer(configuration: configuration, handler: api, logger: logger)
