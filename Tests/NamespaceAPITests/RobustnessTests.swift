@@ -506,9 +506,11 @@ import Glibc
         defer { server.stop() }
         let busy = try server.createRunning(name: "flooded")
         let other = try server.createRunning(name: "other")
+        // From four loopback addresses: one client alone may hold only a quarter of the waiting slots.
         let flood = Thread {
-            _ = parallel(200) { _ in
-                server.send(.post("/sandboxes/\(busy.id)/exec", #"{"command": ["sleep", "8"], "timeout": 8}"#), timeout: 60)
+            _ = parallel(200) { index in
+                RawClient.exchange(port: server.port, server.authorized(.post("/sandboxes/\(busy.id)/exec", #"{"command": ["sleep", "8"], "timeout": 8}"#)),
+                                   timeout: 60, source: "127.0.0.\(10 + index % 4)")
             }
         }
         flood.start()

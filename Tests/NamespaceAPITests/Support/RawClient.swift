@@ -21,7 +21,8 @@ struct RawRequest: Sendable {
     }
 
     func bytes(keepAlive: Bool = false) -> [UInt8] {
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        var head = "\(method) \(target) HTTP/1.1\r\n"
+        if !headers.contains(where: { $0.0.lowercased() == "host" }) { head += "Host: 127.0.0.1\r\n" }
         if !keepAlive { head += "Connection: close\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if automaticLength && (!body.isEmpty || method == "POST") { head += "Content-Length: \(body.count)\r\n" }
@@ -46,8 +47,17 @@ struct RawResponse: Sendable {
 }
 
 enum RawClient {
-    static func connect(port: UInt16, timeout: Int = 30) -> Int32 {
+    /// `source`: a local IPv4 address to connect from (another loopback address is another client).
+    static func connect(port: UInt16, timeout: Int = 30, source: String? = nil) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            _ = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -62,8 +72,8 @@ enum RawClient {
     }
 
     /// Sends the request with `Connection: close` and reads until EOF; status 0 when no answer came.
-    static func exchange(port: UInt16, _ request: RawRequest, timeout: Int = 30) -> RawResponse {
-        let fd = connect(port: port, timeout: timeout)
+    static func exchange(port: UInt16, _ request: RawRequest, timeout: Int = 30, source: String? = nil) -> RawResponse {
+        let fd = connect(port: port, timeout: timeout, source: source)
         defer { close(fd) }
         let bytes = request.bytes()
         var sent = 0

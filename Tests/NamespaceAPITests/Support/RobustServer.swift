@@ -48,7 +48,8 @@ final class RobustServer: @unchecked Sendable {
         port = found
         try #require(port != 0, "the server did not start:\n\(Proc.read(logPath))")
         if token == nil, !arguments.contains("--token-file"), !arguments.contains("--tokens-file") {
-            adminToken = Proc.read(stateDirectory + "/admin.token").trimmingCharacters(in: .whitespacesAndNewlines)
+            let generated = Proc.read(stateDirectory + "/admin.token").trimmingCharacters(in: .whitespacesAndNewlines)
+            adminToken = generated.isEmpty ? nil : generated
         }
     }
 
