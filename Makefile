@@ -36,7 +36,10 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# The server writes its admin token at first start (STATE_DIR/admin.token) and logs the same line.
+RUN_STATE := $(or $(STATE_DIR),$(if $(filter 0,$(shell id -u)),/var/lib/namespaced,$${XDG_STATE_HOME:-$$HOME/.local/state}/namespaced))
 run: release
+	@echo 'try: curl -H "Authorization: Bearer $$(cat $(RUN_STATE)/admin.token)" http://$(LISTEN)/namespaces'
 	./.build/release/namespaced --listen $(LISTEN) $(if $(STATE_DIR),--state-dir $(STATE_DIR))
 
 test: test-deps validate-spec test-swift

@@ -1,4 +1,5 @@
 // MHD_start_daemon and MHD_get_connection_info are C-variadic; Swift reaches them through here.
+#define _GNU_SOURCE
 #include "http_shim.h"
 
 #include <arpa/inet.h>
@@ -55,6 +56,8 @@ struct MHD_Daemon *nsd_http_start(const struct nsd_http_config *c) {
                             MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_seconds,
                             MHD_OPTION_NOTIFY_COMPLETED, c->completed, c->completed_context,
                             MHD_OPTION_UNESCAPE_CALLBACK, unescape_printable, NULL,
+                            MHD_OPTION_NOTIFY_CONNECTION, c->connection_notify, c->connection_context,
+                            MHD_OPTION_URI_LOG_CALLBACK, c->request_line, c->request_line_context,
                             MHD_OPTION_END);
 }
 
@@ -68,4 +71,15 @@ void nsd_http_client_address(struct MHD_Connection *connection, char *buffer, si
     } else if (sa->sa_family == AF_INET6) {
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buffer, (socklen_t)size);
     }
+}
+
+int nsd_http_peer_credentials(struct MHD_Connection *connection, uint32_t *uid, uint32_t *gid, int32_t *pid) {
+    int fd = nsd_http_connection_fd(connection);
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    *uid = credentials.uid;
+    *gid = credentials.gid;
+    *pid = credentials.pid;
+    return 0;
 }

@@ -1,3 +1,12 @@
+/// The ETag step of a route group's chain.
+public struct ETagging: Middleware {
+    public init() {}
+
+    public func handle(_ request: Request, next: Responder) -> Reply {
+        next(request).map { ETag.apply(to: $0, for: request) }
+    }
+}
+
 /// Strong validators for JSON GETs: a dashboard that polls gets 304 and no body while nothing changed.
 public enum ETag {
     /// FNV-1a over the body: stable across restarts (unlike `Hasher`) and cheap for small bodies.

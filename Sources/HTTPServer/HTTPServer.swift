@@ -17,10 +17,16 @@ public struct HTTPServerConfiguration: Sendable {
     public var bodyLimit: Int
     public var connectionLimit: Int
     public var perAddressLimit: Int
+    /// Idle connection timeout, and the most a keep-alive connection waits between requests.
     public var timeoutSeconds: Int
+    /// The group a unix socket is given (mode 0660); nil: root only (0600).
+    public var socketGroup: UInt32?
+    /// The most a request head (request line and headers) may take to arrive, however it trickles.
+    public var headSeconds: Int
 
     public init(listen: ListenAddress, threads: Int, bodyLimit: Int = 1 << 20, connectionLimit: Int = 1024,
-                perAddressLimit: Int = 512, timeoutSeconds: Int = 30) {
+                perAddressLimit: Int = 512, timeoutSeconds: Int = 30, headSeconds: Int = 10) {
+        self.headSeconds = headSeconds
         self.listen = listen
         self.threads = threads
         self.bodyLimit = bodyLimit
@@ -44,11 +50,15 @@ public final class HTTPServer: Sendable {
     public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws {
         let listener: (fd: Int32, port: UInt16?)
         do {
-            listener = try Listener.open(configuration.listen)
+            listener = try Listener.open(configuration.listen, socketGroup: configuration.socketGroup)
         } catch {
             throw HTTPServerError(description: "cannot listen on \(configuration.listen): \(error)")
         }
-        let core = ServerCore(handler: handler, logger: logger, bodyLimit: configuration.bodyLimit)
+        var isUnixSocket = false
+        if case .unix = configuration.listen { isUnixSocket = true }
+        let core = ServerCore(handler: handler, logger: logger, bodyLimit: configuration.bodyLimit, isUnixSocket: isUnixSocket,
+                              headSeconds: configuration.headSeconds, idleSeconds: configuration.timeoutSeconds)
+        let coreContext = Unmanaged.passUnretained(core).toOpaque()
         var config = nsd_http_config(
             listen_fd: listener.fd,
             threads: UInt32(max(1, configuration.threads)),
@@ -56,13 +66,18 @@ public final class HTTPServer: Sendable {
             per_ip_limit: UInt32(configuration.perAddressLimit),
             timeout_seconds: UInt32(configuration.timeoutSeconds),
             handler: accessHandler,
-            handler_context: Unmanaged.passUnretained(core).toOpaque(),
+            handler_context: coreContext,
             completed: completedHandler,
-            completed_context: nil)
+            completed_context: coreContext,
+            connection_notify: connectionNotify,
+            connection_context: coreContext,
+            request_line: requestLineHandler,
+            request_line_context: coreContext)
         guard let started = nsd_http_start(&config) else {
             close(listener.fd)
             throw HTTPServerError(description: "libmicrohttpd refused to start on \(configuration.listen)")
         }
+        core.startWatcher()
         self.core = core
         self.daemon = Mutex(DaemonHandle(pointer: started))
         self.port = listener.port

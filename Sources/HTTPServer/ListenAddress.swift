@@ -6,7 +6,7 @@ public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public init?(_ text: String) {
         if text.hasPrefix("unix:") {
             let path = String(text.dropFirst(5))
-            guard path.hasPrefix("/") || !path.isEmpty, path.utf8.count < 108, !path.contains("\0") else { return nil }
+            guard path.hasPrefix("/"), path.utf8.count < 108, !path.contains("\0") else { return nil }
             self = .unix(path: path)
             return
         }
@@ -19,10 +19,18 @@ public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
         self = .tcp(host: host, port: port)
     }
 
-    /// Loopback or a unix socket: reachable from this host only, so a token is optional.
+    /// Loopback or a unix socket: reachable from this host only.
     public var isLocalOnly: Bool {
         switch self {
         case .unix: return true
+        case .tcp: return isLoopback
+        }
+    }
+
+    /// A TCP address on the loopback interface.
+    public var isLoopback: Bool {
+        switch self {
+        case .unix: return false
         case .tcp(let host, _):
             if host == "localhost" || host == "::1" { return true }
             let parts = host.split(separator: ".")

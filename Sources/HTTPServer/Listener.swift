@@ -12,10 +12,10 @@ enum Listener {
     }
 
     /// Returns the socket and, for TCP, the port actually bound (useful with port 0).
-    static func open(_ address: ListenAddress, backlog: Int32 = 1024) throws(Failure) -> (fd: Int32, port: UInt16?) {
+    static func open(_ address: ListenAddress, socketGroup: UInt32? = nil, backlog: Int32 = 1024) throws(Failure) -> (fd: Int32, port: UInt16?) {
         switch address {
         case .tcp(let host, let port): return try openTCP(host: host, port: port, backlog: backlog)
-        case .unix(let path): return (try openUnix(path: path, backlog: backlog), nil)
+        case .unix(let path): return (try openUnix(path: path, group: socketGroup, backlog: backlog), nil)
         }
     }
 
@@ -66,22 +66,26 @@ enum Listener {
     }
 
     /// The socket file is created mode 0600 (umask around bind, so there is no window in which
-    /// another user could connect); a stale socket from an earlier run is replaced.
-    private static func openUnix(path: String, backlog: Int32) throws(Failure) -> Int32 {
-        var st = stat()
-        if lstat(path, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFSOCK else {
-                throw Failure(call: "bind", argument: path + " (exists and is not a socket)", errno: EEXIST)
-            }
-            unlink(path)
-        }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(call: "socket", argument: path, errno: Glibc.errno) }
+    /// another user could connect), then given to `group` with mode 0660 if one is set. A stale
+    /// socket from an earlier run is replaced; a live one (a server answers there) is not.
+    private static func openUnix(path: String, group: UInt32?, backlog: Int32) throws(Failure) -> Int32 {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, byte) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
         }
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFSOCK else {
+                throw Failure(call: "bind", argument: path + " (exists and is not a socket)", errno: EEXIST)
+            }
+            guard !answers(&address) else {
+                throw Failure(call: "bind", argument: path + " (a server is listening there)", errno: EADDRINUSE)
+            }
+            unlink(path)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(call: "socket", argument: path, errno: Glibc.errno) }
         let old = umask(0o177)
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
@@ -92,12 +96,28 @@ enum Listener {
             close(fd)
             throw Failure(call: "bind", argument: path, errno: bindError)
         }
-        chmod(path, 0o600)
+        if let group {
+            guard chown(path, UInt32.max, group) == 0, chmod(path, 0o660) == 0 else {
+                let error = Glibc.errno
+                close(fd)
+                throw Failure(call: "chown/chmod", argument: path, errno: error)
+            }
+        }
         guard listen(fd, backlog) == 0 else {
             let error = Glibc.errno
             close(fd)
             throw Failure(call: "listen", argument: path, errno: error)
         }
         return fd
+    }
+
+    /// Whether something accepts connections on the socket file (a stale one refuses them).
+    private static func answers(_ address: inout sockaddr_un) -> Bool {
+        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard probe >= 0 else { return false }
+        defer { close(probe) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        }
     }
 }

@@ -67,6 +67,14 @@ extension Problem {
                 headers: [("WWW-Authenticate", "Bearer realm=\"namespaced\"")])
     }
 
+    public static func forbidden(_ detail: String) -> Problem {
+        Problem(slug: "forbidden", title: "Forbidden", status: 403, detail: detail)
+    }
+
+    public static func misdirected(_ detail: String) -> Problem {
+        Problem(slug: "misdirected", title: "Misdirected request", status: 421, detail: detail)
+    }
+
     public static func payloadTooLarge(limit: Int) -> Problem {
         Problem(slug: "payload-too-large", title: "Payload too large", status: 413,
                 detail: "the request body exceeds the server's limit of \(limit) bytes")

@@ -1,42 +1,49 @@
-/// Matches method and path to a handler; `{name}` segments become `Request.parameters`.
-/// An unknown path answers 404, a known path with another method 405 with `Allow`.
+/// Matches method and path to a route; `{name}` segments become `Request.parameters`.
+/// Routes live in groups, each with its own middleware chain (hummingbird's `RouterGroup` shape):
+/// a route answers only through its group's chain. A request no route matches (404, or 405 with
+/// `Allow`) is answered through the chain of the fallback group, so an unauthenticated client
+/// learns nothing about which paths exist.
 public struct Router: Sendable {
     public typealias Handler = @Sendable (Request) throws(Problem) -> Reply
 
-    private enum Segment: Sendable, Equatable {
+    /// What a route declares beside its handler.
+    public struct Route: Sendable {
+        public var method: String
+        public var pattern: String
+        /// The query parameters the route understands; any other is a 400 that names it.
+        public var query: Set<String>
+        /// The access a caller needs (checked by an authentication middleware, if the group has one).
+        public var scope: Scope
+        fileprivate var segments: [Segment]
+        fileprivate var responder: Responder = { _ in .now(Response(status: 500)) }
+    }
+
+    fileprivate enum Segment: Sendable, Equatable {
         case literal(Substring)
         case parameter(String)
     }
 
-    private struct Route: Sendable {
-        var method: String
-        var segments: [Segment]
-        var handler: Handler
+    private var routes: [Route] = []
+    private var fallback: Responder
+
+    public init() {
+        fallback = Self.unmatched
     }
 
-    private var routes: [Route] = []
+    /// Adds a group of routes that share `middleware`, first element outermost.
+    public mutating func group(_ middleware: [any Middleware], _ build: (inout RouterGroup) -> Void) {
+        var group = RouterGroup(middleware: middleware)
+        build(&group)
+        routes += group.routes
+    }
 
-    public init() {}
-
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        let segments = Self.split(pattern).map { part -> Segment in
-            part.first == "{" && part.last == "}" ? .parameter(String(part.dropFirst().dropLast())) : .literal(part)
-        }
-        routes.append(Route(method: method, segments: segments, handler: handler))
+    /// The chain unmatched requests pass through before their 404/405.
+    public mutating func setFallback(_ middleware: [any Middleware]) {
+        fallback = middleware.wrapping(Self.unmatched)
     }
 
     /// Every method and path pattern, in the order added (for checking the OpenAPI document).
-    public var table: [(method: String, pattern: String)] {
-        routes.map { route in
-            let parts = route.segments.map { segment -> String in
-                switch segment {
-                case .literal(let text): String(text)
-                case .parameter(let name): "{\(name)}"
-                }
-            }
-            return (route.method, "/" + parts.joined(separator: "/"))
-        }
-    }
+    public var table: [Route] { routes }
 
     public func route(_ request: Request) -> Reply {
         let segments = Self.split(request.path)
@@ -51,12 +58,16 @@ public struct Router: Sendable {
             }
             var matched = request
             matched.parameters = parameters
-            do {
-                return try route.handler(matched)
-            } catch {
-                return .now(error.response)
-            }
+            matched.scope = route.scope
+            return route.responder(matched)
         }
+        var unmatched = request
+        unmatched.allowed = allowed
+        return fallback(unmatched)
+    }
+
+    @Sendable private static func unmatched(_ request: Request) -> Reply {
+        var allowed = request.allowed
         if allowed.isEmpty {
             return .now(Problem.notFound("no route for \(request.path)").response)
         }
@@ -64,7 +75,7 @@ public struct Router: Sendable {
         return .now(Problem.methodNotAllowed(request.method, path: request.path, allow: allowed).response)
     }
 
-    private static func split(_ path: String) -> [Substring] {
+    fileprivate static func split(_ path: String) -> [Substring] {
         path.split(separator: "/", omittingEmptySubsequences: true)
     }
 
@@ -78,5 +89,43 @@ public struct Router: Sendable {
             }
         }
         return parameters
+    }
+}
+
+/// Routes that share one middleware chain.
+public struct RouterGroup {
+    let middleware: [any Middleware]
+    fileprivate var routes: [Router.Route] = []
+
+    init(middleware: [any Middleware]) {
+        self.middleware = middleware
+    }
+
+    /// Adds a route; `query` lists the query parameters it accepts (all others are refused before
+    /// the handler runs).
+    public mutating func on(_ method: String, _ pattern: String, scope: Scope, query: Set<String> = [],
+                            _ handler: @escaping Router.Handler) {
+        let segments = Router.split(pattern).map { part -> Router.Segment in
+            part.first == "{" && part.last == "}" ? .parameter(String(part.dropFirst().dropLast())) : .literal(part)
+        }
+        let endpoint: Responder = { request in
+            do throws(Problem) {
+                try Self.checkQuery(request, accepts: query)
+                return try handler(request)
+            } catch {
+                return .now(error.response)
+            }
+        }
+        var route = Router.Route(method: method, pattern: pattern, query: query, scope: scope, segments: segments)
+        route.responder = middleware.wrapping(endpoint)
+        routes.append(route)
+    }
+
+    /// Rejects arguments the route does not know, so a typo is not silently ignored.
+    private static func checkQuery(_ request: Request, accepts names: Set<String>) throws(Problem) {
+        for (name, _) in request.query where !names.contains(name) {
+            let known = names.sorted().joined(separator: ", ")
+            throw .badRequest("unknown query parameter '\(name)'; this route accepts \(known.isEmpty ? "none" : known)")
+        }
     }
 }

@@ -13,30 +13,47 @@ final class ServerCore: Sendable {
     let handler: any HTTPHandler
     let logger: Logger
     let bodyLimit: Int
+    let isUnixSocket: Bool
+    let deadlines: HeadDeadlines
     /// Oversized bodies up to this many times the limit are drained before the 413.
     static let drainFactor = 8
 
-    init(handler: any HTTPHandler, logger: Logger, bodyLimit: Int) {
+    init(handler: any HTTPHandler, logger: Logger, bodyLimit: Int, isUnixSocket: Bool, headSeconds: Int, idleSeconds: Int) {
         self.handler = handler
         self.logger = logger
         self.bodyLimit = bodyLimit
+        self.isUnixSocket = isUnixSocket
+        self.deadlines = HeadDeadlines(headSeconds: headSeconds, idleSeconds: idleSeconds)
+    }
+
+    private struct Suspension {
+        var state: RequestState
+        var connection: ConnectionHandle
+        var socket: Int32
+        var client: String
     }
 
     /// Connections waiting for a `.later` reply. MHD aborts if stopped while any is suspended.
-    private let suspended = Mutex<[UInt64: (state: RequestState, connection: ConnectionHandle, socket: Int32)]>([:])
+    private let suspended = Mutex<[UInt64: Suspension]>([:])
     private let nextSuspension = Atomic<UInt64>(0)
     /// Waiting requests at most; each holds a connection and its fd.
     static let maxSuspended = 256
+    /// Waiting requests of one client (address, or uid on the unix socket) at most, so that one
+    /// client cannot take every slot.
+    static let maxSuspendedPerClient = maxSuspended / 4
     private let watcherStarted = Atomic<Bool>(false)
 
     /// MHD does not watch a suspended connection's socket, so a client that gives up on a long wait
     /// would hold its connection (and its per-address slot) until the wait's own timeout. This
-    /// thread resumes such connections as soon as their peer hangs up.
-    private func startHangUpWatcher() {
+    /// thread resumes such connections as soon as their peer hangs up, and cuts connections past
+    /// their head or idle deadline.
+    func startWatcher() {
         guard watcherStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         let thread = Thread { [self] in
             while true {
                 usleep(250_000)
+                let cut = deadlines.enforce()
+                if cut > 0 { logger.info("closed \(cut) connection(s) past the request-head or idle deadline") }
                 let entries = suspended.withLock { table in table.map { (key: $0.key, socket: $0.value.socket) } }
                 var fds = entries.map { pollfd(fd: $0.socket, events: Int16(NSD_POLLRDHUP), revents: 0) }
                 guard !fds.isEmpty, poll(&fds, nfds_t(fds.count), 0) > 0 else { continue }
@@ -46,7 +63,7 @@ final class ServerCore: Sendable {
                 }
             }
         }
-        thread.name = "hang-up-watcher"
+        thread.name = "connection-watcher"
         thread.start()
     }
     /// Resumed connections whose reply MHD has not sent yet.
@@ -76,6 +93,14 @@ final class ServerCore: Sendable {
         guard let existing = context.pointee else {
             let state = RequestState()
             context.pointee = Unmanaged.passRetained(state).toOpaque()
+            deadlines.headComplete(connection)
+            // RFC 9112 6.1: a message with both may be an attempt at request smuggling, and the
+            // framing of what follows on the connection is unknowable: refuse and close.
+            if MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") != nil,
+               MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") != nil {
+                let refusal = Problem.badRequest("Content-Length and Transfer-Encoding together are refused").response
+                return send(refusal.adding("Connection", "close"), connection, method, url, state)
+            }
             if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
                let declared = Int(String(cString: length)), declared > bodyLimit {
                 // A client that waits for 100-continue, or one announcing a huge body, is refused before
@@ -112,10 +137,11 @@ final class ServerCore: Sendable {
         if state.tooLarge {
             return send(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
         }
+        let peer = self.peer(connection)
         let request = Request(method: method, path: url, query: Self.values(connection, .GET_ARGUMENT_KIND, lowercase: false),
                               headers: Dictionary(Self.values(connection, .HEADER_KIND, lowercase: true),
                                                   uniquingKeysWith: { first, _ in first }),
-                              body: state.body)
+                              body: state.body, peer: peer)
         switch handler.handle(request) {
         case .now(let response):
             return send(response, connection, method, url, state)
@@ -125,17 +151,20 @@ final class ServerCore: Sendable {
             // for later connections, and a late reply must not reach one of them.
             let key = nextSuspension.add(1, ordering: .relaxed).newValue
             let socket = nsd_http_connection_fd(connection)
-            let admitted = suspended.withLock { table -> Bool in
-                guard table.count < Self.maxSuspended else { return false }
-                table[key] = (state, handle, socket)
-                return true
+            let client = peer.credentials.map { "uid:\($0.uid)" } ?? peer.address
+            let refusal = suspended.withLock { table -> String? in
+                guard table.count < Self.maxSuspended else { return "\(Self.maxSuspended) requests are already waiting" }
+                guard table.values.lazy.filter({ $0.client == client }).count < Self.maxSuspendedPerClient else {
+                    return "this client already has \(Self.maxSuspendedPerClient) requests waiting"
+                }
+                table[key] = Suspension(state: state, connection: handle, socket: socket, client: client)
+                return nil
             }
-            guard admitted else {
+            if let refusal {
                 let busy = Problem(slug: "unavailable", title: "Service unavailable", status: 503,
-                                   detail: "\(Self.maxSuspended) requests are already waiting; retry later")
+                                   detail: "\(refusal); retry later")
                 return send(busy.response, connection, method, url, state)
             }
-            startHangUpWatcher()
             MHD_suspend_connection(connection)
             start { [self] response in resume(key, with: response) }
             return .YES
@@ -163,6 +192,20 @@ final class ServerCore: Sendable {
             logger.info("\(method) \(url) \(response.status) \(bytes)B \(state.elapsedMicroseconds)us")
         }
         return result
+    }
+
+    /// The client as the connection shows it; on a unix socket, who the kernel says it is.
+    private func peer(_ connection: OpaquePointer) -> Peer {
+        guard isUnixSocket else {
+            let address = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> String in
+                nsd_http_client_address(connection, buffer.baseAddress!, buffer.count)
+                return String(cString: buffer.baseAddress!)
+            }
+            return Peer(address: address)
+        }
+        var uid: UInt32 = 0, gid: UInt32 = 0, pid: Int32 = 0
+        guard nsd_http_peer_credentials(connection, &uid, &gid, &pid) == 0 else { return Peer(address: "unix") }
+        return Peer(address: "unix", credentials: .init(uid: uid, gid: gid, pid: pid))
     }
 
     /// Collects headers or query arguments; MHD keeps repeated names, which `?type=a&type=b` needs.
@@ -212,8 +255,27 @@ let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, metho
                        uploadSize: uploadSize, context: requestContext)
 }
 
-let completedHandler: MHD_RequestCompletedCallback = { _, _, requestContext, _ in
+let completedHandler: MHD_RequestCompletedCallback = { context, connection, requestContext, _ in
+    if let context, let connection {
+        Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue().deadlines.requestDone(connection)
+    }
     guard let requestContext, let state = requestContext.pointee else { return }
     Unmanaged<RequestState>.fromOpaque(state).release()
     requestContext.pointee = nil
+}
+
+let connectionNotify: MHD_NotifyConnectionCallback = { context, connection, _, event in
+    guard let context, let connection else { return }
+    let core = Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue()
+    if event.rawValue == 0 { // MHD_CONNECTION_NOTIFY_STARTED
+        core.deadlines.opened(connection, fd: nsd_http_connection_fd(connection))
+    } else {
+        core.deadlines.closed(connection)
+    }
+}
+
+let requestLineHandler: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>, OpaquePointer) -> UnsafeMutableRawPointer? = { context, _, connection in
+    guard let context else { return nil }
+    Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue().deadlines.requestLine(connection)
+    return nil
 }

@@ -2,7 +2,7 @@ import HTTPServer
 import NamespaceKit
 
 /// `/namespaces`, `/namespaces/{type}/{inode}`, `/processes/{pid}/namespaces`, `/limits`.
-struct NamespaceRoutes {
+struct NamespaceRoutes: Sendable {
     let inventory: Inventory
     let limits: Limits
     let limitsMaxAge: Double
@@ -25,41 +25,43 @@ struct NamespaceRoutes {
         }
     }
 
-    func register(in router: inout Router) {
-        let inventory = self.inventory
-        let limits = self.limits
-        router.add("GET", "/namespaces") { request throws(Problem) in
-            let query = QueryParameters(request: request)
-            try query.allowOnly(["type", "pid", "uid"])
-            let filter = InventoryQuery(types: try query.types(),
-                                        pid: try query.integer("pid", Int32.self, minimum: 1),
-                                        uid: try query.integer("uid", UInt32.self))
-            return try JSON.response(Items(items: inventory.list(filter)))
-        }
-        router.add("GET", "/namespaces/{type}/{inode}") { request throws(Problem) in
-            try QueryParameters(request: request).allowOnly([])
-            let type = try QueryParameters.type(request.parameters["type"] ?? "")
-            let inode = try QueryParameters.number(request.parameters["inode"] ?? "", name: "inode", UInt64.self, minimum: 1)
-            let detail: NamespaceDetail
-            do throws(InventoryError) { detail = try inventory.detail(type: type, inode: inode) } catch { throw Problem(error) }
-            return try JSON.response(Detail(namespace: detail.namespace, processes: detail.processes))
-        }
-        router.add("GET", "/processes/{pid}/namespaces") { request throws(Problem) in
-            try QueryParameters(request: request).allowOnly([])
-            let pid = try QueryParameters.number(request.parameters["pid"] ?? "", name: "pid", Int32.self, minimum: 1)
-            let inodes: [NamespaceType: UInt64?]
-            do throws(InventoryError) { inodes = try inventory.namespaces(ofProcess: pid) } catch { throw Problem(error) }
-            return try JSON.response(ProcessNamespaces(pid: pid, namespaces: NamespaceInodes(inodes)))
-        }
+    func register(in group: inout RouterGroup) {
+        group.on("GET", "/namespaces", scope: .read, query: ["type", "pid", "uid"]) { request throws(Problem) in try list(request) }
+        group.on("GET", "/namespaces/{type}/{inode}", scope: .read) { request throws(Problem) in try detail(request) }
+        group.on("GET", "/processes/{pid}/namespaces", scope: .read) { request throws(Problem) in try ofProcess(request) }
         let limitsBody = CachedBody(maxAge: limitsMaxAge)
-        router.add("GET", "/limits") { request throws(Problem) in
-            try QueryParameters(request: request).allowOnly([])
-            // Dashboards poll this: one census and one encoding serve every poll of a period.
-            return .now(try limitsBody.get { () throws(Problem) in
-                let current: [NamespaceLimit]
-                do throws(SystemError) { current = try limits.current() } catch { throw Problem(error) }
-                return try JSON.encode(Items(items: current))
-            })
-        }
+        group.on("GET", "/limits", scope: .read) { _ throws(Problem) in try currentLimits(limitsBody) }
+    }
+
+    func list(_ request: Request) throws(Problem) -> Reply {
+        let query = QueryParameters(request: request)
+        let filter = InventoryQuery(types: try query.types(),
+                                    pid: try query.integer("pid", Int32.self, minimum: 1),
+                                    uid: try query.integer("uid", UInt32.self))
+        return try JSON.response(Items(items: inventory.list(filter)))
+    }
+
+    func detail(_ request: Request) throws(Problem) -> Reply {
+        let type = try QueryParameters.type(request.parameter("type"))
+        let inode = try QueryParameters.number(request.parameter("inode"), name: "inode", UInt64.self, minimum: 1)
+        let detail: NamespaceDetail
+        do throws(InventoryError) { detail = try inventory.detail(type: type, inode: inode) } catch { throw Problem(error) }
+        return try JSON.response(Detail(namespace: detail.namespace, processes: detail.processes))
+    }
+
+    func ofProcess(_ request: Request) throws(Problem) -> Reply {
+        let pid = try QueryParameters.number(request.parameter("pid"), name: "pid", Int32.self, minimum: 1)
+        let inodes: [NamespaceType: UInt64?]
+        do throws(InventoryError) { inodes = try inventory.namespaces(ofProcess: pid) } catch { throw Problem(error) }
+        return try JSON.response(ProcessNamespaces(pid: pid, namespaces: NamespaceInodes(inodes)))
+    }
+
+    /// Dashboards poll this: one census and one encoding serve every poll of a period.
+    func currentLimits(_ cache: CachedBody) throws(Problem) -> Reply {
+        .now(try cache.get { () throws(Problem) in
+            let current: [NamespaceLimit]
+            do throws(SystemError) { current = try limits.current() } catch { throw Problem(error) }
+            return try JSON.encode(Items(items: current))
+        })
     }
 }

@@ -5,14 +5,6 @@ import NamespaceKit
 struct QueryParameters {
     let request: Request
 
-    /// Rejects arguments the route does not know, so a typo is not silently ignored.
-    func allowOnly(_ names: Set<String>) throws(Problem) {
-        for (name, _) in request.query where !names.contains(name) {
-            let known = names.sorted().joined(separator: ", ")
-            throw .badRequest("unknown query parameter '\(name)'; this route accepts \(known.isEmpty ? "none" : known)")
-        }
-    }
-
     func types(_ name: String = "type") throws(Problem) -> Set<NamespaceType> {
         var result = Set<NamespaceType>()
         for value in request.queryValues(name) {

@@ -3,7 +3,7 @@ import HTTPServer
 import NamespaceKit
 
 /// `/sandboxes` and the actions on one sandbox.
-struct SandboxRoutes {
+struct SandboxRoutes: Sendable {
     let manager: SandboxManager
 
     struct SignalBody: Decodable {
@@ -48,124 +48,129 @@ struct SandboxRoutes {
         }
     }
 
-    func register(in router: inout Router) {
-        let manager = self.manager
-        router.add("POST", "/sandboxes") { request throws(Problem) in
-            try QueryParameters(request: request).allowOnly([])
-            let spec = try JSONBody.decode(SandboxSpecRequest.self, from: request)
-            let resolved: SandboxSpec
-            do throws(SpecError) { resolved = try spec.resolve() } catch { throw Problem(error) }
-            let key = try Self.idempotencyKey(request)
-            let created: SandboxManager.Created
-            // Encoded while the sandbox's init sets up, off the request's critical path; a replay
-            // starts nothing and is encoded here.
-            var early: [UInt8]?
+    func register(in group: inout RouterGroup) {
+        group.on("POST", "/sandboxes", scope: .operate) { request throws(Problem) in try create(request) }
+        group.on("GET", "/sandboxes", scope: .read, query: ["state", "label"]) { request throws(Problem) in try list(request) }
+        group.on("GET", "/sandboxes/{ref}", scope: .read) { request throws(Problem) in try show(request) }
+        group.on("DELETE", "/sandboxes/{ref}", scope: .operate) { request throws(Problem) in try delete(request) }
+        group.on("POST", "/sandboxes/{ref}/wait", scope: .operate, query: ["timeout"]) { request throws(Problem) in try wait(request) }
+        group.on("POST", "/sandboxes/{ref}/signal", scope: .operate) { request throws(Problem) in try signal(request) }
+        group.on("POST", "/sandboxes/{ref}/exec", scope: .operate) { request throws(Problem) in try exec(request) }
+        group.on("GET", "/sandboxes/{ref}/logs", scope: .read, query: ["stream"]) { request throws(Problem) in try logs(request) }
+    }
+
+    func create(_ request: Request) throws(Problem) -> Reply {
+        let spec = try JSONBody.decode(SandboxSpecRequest.self, from: request)
+        let resolved: SandboxSpec
+        do throws(SpecError) { resolved = try spec.resolve() } catch { throw Problem(error) }
+        let key = try Self.idempotencyKey(request)
+        let created: SandboxManager.Created
+        // Encoded while the sandbox's init sets up, off the request's critical path; a replay
+        // starts nothing and is encoded here.
+        var early: [UInt8]?
+        do throws(SandboxError) {
+            created = try manager.create(resolved, idempotencyKey: key) { early = try? JSON.encode($0) }
+        } catch {
+            throw Problem(error)
+        }
+        let body: [UInt8]
+        if let early, !created.replayed { body = early } else { body = try JSON.encode(created.sandbox) }
+        var response = Response.json(body, status: 201)
+            .adding("Location", "/sandboxes/\(created.sandbox.id)")
+        if created.replayed { response = response.adding("Idempotent-Replayed", "true") }
+        return .now(response)
+    }
+
+    func list(_ request: Request) throws(Problem) -> Reply {
+        var state: Sandbox.State?
+        if let text = request.queryValues("state").first {
+            guard let parsed = Sandbox.State(rawValue: text) else {
+                throw .badRequest("state: '\(text)' must be running or exited")
+            }
+            state = parsed
+        }
+        var labels: [String: String] = [:]
+        for text in request.queryValues("label") {
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw .badRequest("label: '\(text)' must be key=value")
+            }
+            labels[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        return try JSON.response(Items(items: manager.list(state: state, labels: labels)))
+    }
+
+    func show(_ request: Request) throws(Problem) -> Reply {
+        try JSON.response(try existing(request.parameter("ref")))
+    }
+
+    func delete(_ request: Request) throws(Problem) -> Reply {
+        let reference = request.parameter("ref")
+        _ = try existing(reference)
+        return .later { [manager] complete in
             do throws(SandboxError) {
-                created = try manager.create(resolved, idempotencyKey: key) { early = try? JSON.encode($0) }
+                try manager.delete(reference) { failure in
+                    complete(failure.map { Problem(SandboxError.storage($0)).response } ?? .empty())
+                }
             } catch {
-                throw Problem(error)
+                complete(Problem(error).response)
             }
-            let body: [UInt8]
-            if let early, !created.replayed { body = early } else { body = try JSON.encode(created.sandbox) }
-            var response = Response.json(body, status: 201)
-                .adding("Location", "/sandboxes/\(created.sandbox.id)")
-            if created.replayed { response = response.adding("Idempotent-Replayed", "true") }
-            return .now(response)
         }
-        router.add("GET", "/sandboxes") { request throws(Problem) in
-            let query = QueryParameters(request: request)
-            try query.allowOnly(["state", "label"])
-            var state: Sandbox.State?
-            if let text = request.queryValues("state").first {
-                guard let parsed = Sandbox.State(rawValue: text) else {
-                    throw .badRequest("state: '\(text)' must be running or exited")
+    }
+
+    func wait(_ request: Request) throws(Problem) -> Reply {
+        let timeout = try QueryParameters(request: request).integer("timeout", Int.self) ?? 30
+        guard timeout <= 300 else { throw .badRequest("timeout: at most 300 seconds") }
+        let reference = request.parameter("ref")
+        let current = try existing(reference)
+        // Already over, or not to be waited for: answer now, without suspending the connection.
+        if current.state == .exited || timeout == 0 { return try JSON.response(current) }
+        return .later { [manager] complete in
+            do throws(SandboxError) {
+                try manager.wait(reference, timeout: Double(timeout)) { sandbox in
+                    complete((try? JSON.encode(sandbox)).map { Response.json($0) } ?? Problem.internalError("encoding").response)
                 }
-                state = parsed
+            } catch {
+                complete(Problem(error).response)
             }
-            var labels: [String: String] = [:]
-            for text in request.queryValues("label") {
-                guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-                    throw .badRequest("label: '\(text)' must be key=value")
-                }
-                labels[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            return try JSON.response(Items(items: manager.list(state: state, labels: labels)))
         }
-        router.add("GET", "/sandboxes/{ref}") { request throws(Problem) in
-            try QueryParameters(request: request).allowOnly([])
-            return try JSON.response(try Self.existing(manager, request.parameters["ref"]!))
-        }
-        router.add("DELETE", "/sandboxes/{ref}") { request throws(Problem) in
-            try QueryParameters(request: request).allowOnly([])
-            let reference = request.parameters["ref"]!
-            _ = try Self.existing(manager, reference)
-            return .later { complete in
-                do throws(SandboxError) {
-                    try manager.delete(reference) { failure in
-                        complete(failure.map { Problem(SandboxError.storage($0)).response } ?? .empty())
+    }
+
+    func signal(_ request: Request) throws(Problem) -> Reply {
+        let body = try JSONBody.decode(SignalBody.self, from: request)
+        do throws(SandboxError) { try manager.signal(request.parameter("ref"), body.signal) } catch { throw Problem(error) }
+        return .now(.empty())
+    }
+
+    func exec(_ request: Request) throws(Problem) -> Reply {
+        let body = try JSONBody.decode(ExecBody.self, from: request)
+        let exec = try Self.validate(body)
+        let reference = request.parameter("ref")
+        let sandbox = try existing(reference)
+        guard sandbox.state == .running else { throw Problem(SandboxError.notRunning(sandbox.id)) }
+        return .later { [manager] complete in
+            do throws(SandboxError) {
+                try manager.exec(reference, exec) { result in
+                    switch result {
+                    case .success(let output):
+                        complete((try? JSON.encode(output)).map { Response.json($0) } ?? Problem.internalError("encoding").response)
+                    case .failure(let error):
+                        complete(Problem(error).response)
                     }
-                } catch {
-                    complete(Problem(error).response)
                 }
+            } catch {
+                complete(Problem(error).response)
             }
         }
-        router.add("POST", "/sandboxes/{ref}/wait") { request throws(Problem) in
-            let query = QueryParameters(request: request)
-            try query.allowOnly(["timeout"])
-            let timeout = try query.integer("timeout", Int.self) ?? 30
-            guard timeout <= 300 else { throw .badRequest("timeout: at most 300 seconds") }
-            let reference = request.parameters["ref"]!
-            let current = try Self.existing(manager, reference)
-            // Already over, or not to be waited for: answer now, without suspending the connection.
-            if current.state == .exited || timeout == 0 { return try JSON.response(current) }
-            return .later { complete in
-                do throws(SandboxError) {
-                    try manager.wait(reference, timeout: Double(timeout)) { sandbox in
-                        complete((try? JSON.encode(sandbox)).map { Response.json($0) } ?? Problem.internalError("encoding").response)
-                    }
-                } catch {
-                    complete(Problem(error).response)
-                }
-            }
-        }
-        router.add("POST", "/sandboxes/{ref}/signal") { request throws(Problem) in
-            try QueryParameters(request: request).allowOnly([])
-            let body = try JSONBody.decode(SignalBody.self, from: request)
-            do throws(SandboxError) { try manager.signal(request.parameters["ref"]!, body.signal) } catch { throw Problem(error) }
-            return .now(.empty())
-        }
-        router.add("POST", "/sandboxes/{ref}/exec") { request throws(Problem) in
-            try QueryParameters(request: request).allowOnly([])
-            let body = try JSONBody.decode(ExecBody.self, from: request)
-            let exec = try Self.validate(body)
-            let reference = request.parameters["ref"]!
-            let sandbox = try Self.existing(manager, reference)
-            guard sandbox.state == .running else { throw Problem(SandboxError.notRunning(sandbox.id)) }
-            return .later { complete in
-                do throws(SandboxError) {
-                    try manager.exec(reference, exec) { result in
-                        switch result {
-                        case .success(let output):
-                            complete((try? JSON.encode(output)).map { Response.json($0) } ?? Problem.internalError("encoding").response)
-                        case .failure(let error):
-                            complete(Problem(error).response)
-                        }
-                    }
-                } catch {
-                    complete(Problem(error).response)
-                }
-            }
-        }
-        router.add("GET", "/sandboxes/{ref}/logs") { request throws(Problem) in
-            try QueryParameters(request: request).allowOnly(["stream"])
-            let text = request.queryValues("stream").first ?? "stdout"
-            guard let stream = LogStream(rawValue: text) else { throw .badRequest("stream: '\(text)' must be stdout or stderr") }
-            let log: (fd: Int32, size: UInt64)?
-            do throws(SandboxError) { log = try manager.logs(request.parameters["ref"]!, stream: stream) } catch { throw Problem(error) }
-            let contentType = "text/plain; charset=utf-8"
-            guard let log else { return .now(.text("", contentType: contentType)) }
-            return .now(.file(.init(fd: log.fd, offset: 0, length: log.size), contentType: contentType))
-        }
+    }
+
+    func logs(_ request: Request) throws(Problem) -> Reply {
+        let text = request.queryValues("stream").first ?? "stdout"
+        guard let stream = LogStream(rawValue: text) else { throw .badRequest("stream: '\(text)' must be stdout or stderr") }
+        let log: (fd: Int32, size: UInt64)?
+        do throws(SandboxError) { log = try manager.logs(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
+        let contentType = "text/plain; charset=utf-8"
+        guard let log else { return .now(.text("", contentType: contentType)) }
+        return .now(.file(.init(fd: log.fd, offset: 0, length: log.size), contentType: contentType))
     }
 
     /// At most 255 printable ASCII characters, like the header values clients generate (UUIDs).
@@ -177,7 +182,7 @@ struct SandboxRoutes {
         return key
     }
 
-    static func existing(_ manager: SandboxManager, _ reference: String) throws(Problem) -> Sandbox {
+    func existing(_ reference: String) throws(Problem) -> Sandbox {
         do throws(SandboxError) { return try manager.get(reference) } catch { throw Problem(error) }
     }
 

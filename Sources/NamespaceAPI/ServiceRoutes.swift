@@ -19,12 +19,16 @@ struct ServiceRoutes {
         var kernel: String
     }
 
-    func register(in router: inout Router) {
-        router.add("GET", "/healthz") { _ in .now(Self.healthy) }
+    /// The probe route, answered without credentials.
+    func registerHealth(in group: inout RouterGroup) {
+        group.on("GET", "/healthz", scope: .read) { _ in .now(Self.healthy) }
+    }
+
+    func register(in group: inout RouterGroup) {
         let about = Version(version: Self.version, apiVersion: "v1", kernel: HostInfo.kernelRelease)
-        router.add("GET", "/version") { _ throws(Problem) in try JSON.response(about) }
+        group.on("GET", "/version", scope: .read) { _ throws(Problem) in try JSON.response(about) }
         let document = openAPIDocument
-        router.add("GET", "/openapi.yaml") { _ throws(Problem) in
+        group.on("GET", "/openapi.yaml", scope: .read) { _ throws(Problem) in
             guard let document else { throw .notFound("the OpenAPI document is not installed next to the server") }
             return .now(.text(document, contentType: "application/yaml"))
         }

@@ -20,8 +20,26 @@ struct Namespaced: ParsableCommand {
     @Option(help: "Directory for the registry snapshot and sandbox logs (default: /var/lib/namespaced as root, else $XDG_STATE_HOME/namespaced).")
     var stateDir: String?
 
-    @Option(help: "File holding the bearer token every route but /healthz requires (or set NAMESPACED_TOKEN).")
+    @Option(help: "File holding the admin bearer token (or set NAMESPACED_TOKEN). Mode 0600, at least 16 bytes.")
     var tokenFile: String?
+
+    @Option(help: "File of scoped tokens, one 'NAME SCOPE TOKEN' a line (scope read, operate or admin); reloaded on SIGHUP.")
+    var tokensFile: String?
+
+    @Option(help: "With unix:PATH: members of this group may use the socket (made 0660 with this group); root always may.")
+    var socketGroup: String?
+
+    @Option(help: "Another host name the Host header may carry (repeatable); the listen address and localhost always may.")
+    var allowedHost: [String] = []
+
+    @Option(help: "Where the audit log of changing requests goes (default: STATE_DIR/audit.log).")
+    var auditLog: String?
+
+    @Flag(help: "No authentication at all (loopback only, for tests).")
+    var noAuth = false
+
+    @Flag(help: "Allow a non-loopback TCP address without TLS.")
+    var allowPlaintext = false
 
     @Option(help: "Most sandboxes the server keeps at once (0: no quota).")
     var maxSandboxes: Int = 0
@@ -48,6 +66,12 @@ struct Namespaced: ParsableCommand {
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be from 1 to 256") }
         guard RegistryStore.Durability(rawValue: durability) != nil else { throw ValidationError("--durability must be fsync or none") }
         guard maxSandboxes >= 0 else { throw ValidationError("--max-sandboxes must be 0 or more") }
+        let address = ListenAddress(listen)!
+        if socketGroup != nil, case .tcp = address { throw ValidationError("--socket-group needs a unix:PATH address") }
+        if let socketGroup, UnixGroups.gid(of: socketGroup) == nil { throw ValidationError("--socket-group: no group '\(socketGroup)'") }
+        if case .tcp = address, !address.isLoopback, !allowPlaintext {
+            throw ValidationError("refusing plain HTTP on \(address): tokens would cross the network in clear. Use a loopback address or a unix socket, or pass --allow-plaintext.")
+        }
     }
 
     func run() throws {
@@ -59,11 +83,16 @@ struct Namespaced: ParsableCommand {
         }
         let logger = Logger(label: "namespaced")
         let address = ListenAddress(listen)!
-        let token = try ServerSettings.token(file: tokenFile, environment: ProcessInfo.processInfo.environment)
-        if token == nil, !address.isLocalOnly {
-            throw ValidationError("refusing to listen on \(address) without a token: anyone who can reach it could run commands as root here. Pass --token-file or set NAMESPACED_TOKEN, or listen on loopback or a unix socket.")
-        }
+        let environmentToken = try Credentials.takeEnvironmentToken()
         let stateDirectory = try ServerSettings.prepareStateDirectory(stateDir)
+        let accessSetup = AccessSetup(address: address, stateDirectory: stateDirectory, tokenFile: tokenFile,
+                                      environmentToken: environmentToken, tokensFile: tokensFile, noAuth: noAuth)
+        let group = socketGroup.flatMap(UnixGroups.gid(of:))
+        let policy = try accessSetup.policy(socketGroup: group, logger: logger)
+        let audit: AuditFile
+        do throws(AuditFileError) { audit = try AuditFile(path: auditLog ?? stateDirectory + "/audit.log") } catch {
+            throw ValidationError(error.description)
+        }
         ServerSettings.raiseFileLimit()
         // Block the stop signals before any thread starts, so every thread inherits the mask and
         // only the sigwait below receives them.
@@ -71,6 +100,7 @@ struct Namespaced: ParsableCommand {
         sigemptyset(&stopSignals)
         sigaddset(&stopSignals, SIGTERM)
         sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGHUP)
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         signal(SIGPIPE, SIG_IGN)
 
@@ -78,24 +108,32 @@ struct Namespaced: ParsableCommand {
         do {
             sandboxes = try SandboxManager(stateDirectory: stateDirectory, quota: maxSandboxes,
                                            durability: RegistryStore.Durability(rawValue: durability)!,
-                                           allowEmptyRegistry: allowEmptyRegistry)
+                                           allowEmptyRegistry: allowEmptyRegistry,
+                                           hiddenPaths: [tokenFile, tokensFile, auditLog].compactMap { $0 })
         } catch {
             logger.critical("refusing to start: \(error)")
             throw ExitCode(2)
         }
         for warning in sandboxes.startupWarnings { logger.warning("registry: \(warning)") }
-        let api = NamespaceAPI(token: token, openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes)
-        let configuration = HTTPServerConfiguration(
+        let access = NamespaceAPI.Access(policy: policy, hosts: HostCheck(listen: address, names: allowedHost), audit: audit)
+        let api = NamespaceAPI(access: access, openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes)
+        var configuration = HTTPServerConfiguration(
             listen: address, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        configuration.socketGroup = group
         let server = try HTTPServer(configuration: configuration, handler: api, logger: logger)
         let shown = server.port.map { port -> String in
             if case .tcp(let host, _) = address { return ListenAddress.tcp(host: host, port: port).description }
             return address.description
         } ?? address.description
-        logger.notice("listening on \(shown), state directory \(stateDirectory), auth \(token == nil ? "off" : "on")")
+        let auth = policy.anonymous ? "OFF" : "\(policy.tokens.entries.count) token(s)" + (group.map { ", socket group \($0)" } ?? "")
+        logger.notice("listening on \(shown), state directory \(stateDirectory), auth \(auth)")
 
         var received: Int32 = 0
-        sigwait(&stopSignals, &received)
+        while true {
+            sigwait(&stopSignals, &received)
+            guard received == SIGHUP else { break }
+            reload(accessSetup, policy, logger)
+        }
         logger.notice("signal \(received): finishing in-flight requests and stopping")
         server.stop()
         do {
@@ -105,5 +143,16 @@ struct Namespaced: ParsableCommand {
             logger.error("could not write the final registry snapshot: \(error); the journal still holds every change")
         }
         logger.notice("stopped; sandboxes keep running")
+    }
+
+    /// SIGHUP: the token files again; a file that no longer passes keeps the tokens in force.
+    private func reload(_ setup: AccessSetup, _ policy: AccessPolicy, _ logger: Logger) {
+        guard !policy.anonymous else { return }
+        do {
+            policy.tokens = try setup.tokens(logger: logger)
+            logger.notice("SIGHUP: reloaded \(policy.tokens.entries.count) token(s)")
+        } catch {
+            logger.error("SIGHUP: keeping the current tokens: \(error)")
+        }
     }
 }

@@ -4,27 +4,8 @@ import Glibc
 import ArgumentParser
 import Foundation
 
-/// Start-up decisions that read the environment: token, state directory, file limit.
+/// Start-up decisions that read the environment: state directory, file limit.
 enum ServerSettings {
-    static func token(file: String?, environment: [String: String]) throws -> String? {
-        let raw: String?
-        if let file {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ValidationError("cannot read the token file \(file)")
-            }
-            raw = text
-        } else {
-            raw = environment["NAMESPACED_TOKEN"]
-        }
-        guard let raw else { return nil }
-        let token = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty else { throw ValidationError("the token is empty") }
-        guard token.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
-            throw ValidationError("the token must be printable ASCII without spaces")
-        }
-        return token
-    }
-
     /// Creates the state directory mode 0700: it will hold sandbox logs and the registry.
     static func prepareStateDirectory(_ configured: String?) throws -> String {
         let environment = ProcessInfo.processInfo.environment

@@ -15,11 +15,17 @@ struct nsd_http_config {
     void *_Nullable handler_context;
     MHD_RequestCompletedCallback _Nonnull completed;
     void *_Nullable completed_context;
+    MHD_NotifyConnectionCallback _Nonnull connection_notify; ///< connection opened or closed
+    void *_Nullable connection_context;
+    /// The request line has arrived (the head of a request has begun); returns NULL.
+    void *_Nullable (*_Nonnull request_line)(void *_Nullable context, const char *_Nonnull uri,
+                                             struct MHD_Connection *_Nonnull connection);
+    void *_Nullable request_line_context;
 };
 
 struct MHD_Daemon *_Nullable nsd_http_start(const struct nsd_http_config *_Nonnull config);
 
-/// The client's address as text ("127.0.0.1", "::1", "unix"), for the access log.
+/// The client's address as text ("127.0.0.1", "::1", "unix"), for the audit log and fair shares.
 void nsd_http_client_address(struct MHD_Connection *_Nonnull connection, char *_Nonnull buffer, size_t size);
 
 /// POLLRDHUP (peer closed its end), which glibc declares only under _GNU_SOURCE.
@@ -27,5 +33,9 @@ enum { NSD_POLLRDHUP = 0x2000 };
 
 /// The connection's socket, to notice a client that hangs up while its request is suspended.
 int nsd_http_connection_fd(struct MHD_Connection *_Nonnull connection);
+
+/// SO_PEERCRED of a unix-socket connection; 0 on success, -1 (errno set) otherwise.
+int nsd_http_peer_credentials(struct MHD_Connection *_Nonnull connection, uint32_t *_Nonnull uid,
+                              uint32_t *_Nonnull gid, int32_t *_Nonnull pid);
 
 #endif

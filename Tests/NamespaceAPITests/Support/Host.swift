@@ -18,6 +18,31 @@ enum Host {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs a program with stdout and stderr together; a program still running after `seconds` is
+    /// stopped (a server that should have refused to start) and reported with status 0.
+    static func runWithStatus(_ arguments: [String], environment: [String: String] = [:], seconds: Double = 5) throws -> (status: Int32, output: String) {
+        let process = ChildProcess()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NAMESPACED_TOKEN")
+        env.merge(environment) { $1 }
+        process.environment = env
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-run-\(UUID().uuidString)").path
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        try? handle.close()
+        let exited = eventually(seconds) { !process.isRunning }
+        if !exited { process.terminate() }
+        process.waitUntilExit()
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        return (exited ? process.terminationStatus : 0, text)
+    }
+
     static func readlinkInode(_ path: String) -> UInt64? {
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path),
               let open = target.firstIndex(of: "["), let close = target.firstIndex(of: "]") else { return nil }

@@ -9,6 +9,8 @@ final class ServerBinary: Sendable {
     let process: ChildProcess
     let base: String
     let stateDirectory: String
+    /// The admin token the server generated in its state directory, sent with every request.
+    let adminToken: String
     private let log = LogBuffer()
 
     var output: String { log.text }
@@ -40,6 +42,8 @@ final class ServerBinary: Sendable {
             return true
         }
         base = "http://127.0.0.1:\(port)"
+        adminToken = ((try? String(contentsOfFile: stateDirectory + "/admin.token", encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     var isListening: Bool { !base.hasSuffix(":") }
@@ -61,6 +65,7 @@ final class ServerBinary: Sendable {
             request.httpBody = Data(json.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
+        request.setValue("Bearer \(adminToken)", forHTTPHeaderField: "Authorization")
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await TestServer.session.data(for: request)
         return HTTPResult(response: response as! HTTPURLResponse, data: data)

@@ -24,7 +24,8 @@ final class TestServer: Sendable {
         logger.logLevel = .warning
         self.stateDirectory = stateDirectory ?? NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
         sandboxes = try SandboxManager(stateDirectory: self.stateDirectory, quota: quota, hiddenPaths: hiddenPaths)
-        api = NamespaceAPI(token: token, openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes, limitsMaxAge: 0)
+        let policy = token.map { AccessPolicy(tokens: TokenTable([.init(name: "test", scope: .admin, secret: $0)])) }
+        api = NamespaceAPI(access: .init(policy: policy), openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes, limitsMaxAge: 0)
         server = try HTTPServer(
             configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threads: threads,
                                                    perAddressLimit: perAddressLimit),
