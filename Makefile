@@ -44,8 +44,8 @@ FORMAT_CHECK ?= 0
 
 test: test-deps validate-spec $(if $(filter 1,$(FORMAT_CHECK)),format-check) test-swift
 
-# The C shim's own host-side test first (as built and under ASan + UBSan), so that swift test's summary closes the output. The
-# timeout turns a hung run into a failure well inside CI's limit.
+# The C shim's own host-side test first (as built, then under ASan + UBSan), so that swift test's
+# summary closes the output. The timeout turns a hung run into a failure well inside CI's limit.
 test-swift:
 	sh Tests/CShim/run.sh
 	$(SWIFT) build --build-tests
