@@ -7,7 +7,7 @@ APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps test-deps bench-deps build release run test test-swift validate-spec bench clean \
-	format-deps format format-check
+	format-deps format format-check fuzz fuzz-quick
 
 all: build
 
@@ -42,7 +42,17 @@ run: release
 # FORMAT_CHECK=1 makes `make test` fail when a file differs from what `make format` would write.
 FORMAT_CHECK ?= 0
 
-test: test-deps validate-spec $(if $(filter 1,$(FORMAT_CHECK)),format-check) test-swift
+test: test-deps validate-spec $(if $(filter 1,$(FORMAT_CHECK)),format-check) fuzz-quick test-swift
+
+# The libFuzzer targets of fuzz/ (the toolchain's clang and swiftc build them): 20 s each in
+# `make test`, FUZZ_SECONDS each in `make fuzz`.
+FUZZ_SECONDS ?= 600
+
+fuzz-quick: deps
+	FUZZ_SECONDS=20 SWIFT=$(SWIFT) sh fuzz/run.sh
+
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) sh fuzz/run.sh
 
 # The C shim's own host-side test first (as built, then under ASan + UBSan), so that swift test's
 # summary closes the output. The timeout turns a hung run into a failure well inside CI's limit.
