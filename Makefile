@@ -93,8 +93,8 @@ bench: release bench-deps $(BENCH_TOOLS)
 	./bench/run.sh
 
 # swift-format ships with the Swift toolchain; clang-format comes from the distribution.
-SWIFT_FORMAT_PATHS := Package.swift Sources Tests
-C_FORMAT_FILES = $(shell find Sources Tests bench -name '*.[ch]' -not -path '*/.build/*' | sort)
+SWIFT_FORMAT_PATHS := Package.swift Sources Tests fuzz
+C_FORMAT_FILES = $(shell find Sources Tests bench fuzz -name '*.[ch]' -not -path '*/.build/*' | sort)
 
 format-deps:
 	@command -v clang-format >/dev/null 2>&1 || { \

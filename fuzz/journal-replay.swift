@@ -36,10 +36,12 @@ public func fuzzJournalReplay(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
         expected.apply(entry)
     }
     precondition(skipped == !warnings.isEmpty, "a skipped line must be reported, and only then: \(warnings)")
-    precondition(image.order == expected.order && image.sandboxes == expected.sandboxes && image.keys == expected.keys,
-                 "replay loaded something else than the complete entries before the damage")
-    precondition(image.order.count == image.sandboxes.count && Set(image.order) == Set(image.sandboxes.keys),
-                 "the order and the sandboxes disagree")
+    precondition(
+        image.order == expected.order && image.sandboxes == expected.sandboxes && image.keys == expected.keys,
+        "replay loaded something else than the complete entries before the damage")
+    precondition(
+        image.order.count == image.sandboxes.count && Set(image.order) == Set(image.sandboxes.keys),
+        "the order and the sandboxes disagree")
     showAll(image)
 
     let snapshot = files.snapshot(1)

@@ -8,7 +8,8 @@ import NamespaceKit
 public func fuzzSpecRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let body = Data(UnsafeBufferPointer(start: data, count: size))
     guard let request = try? JSONDecoder().decode(SandboxSpecRequest.self, from: body),
-          let spec = try? request.resolve() else { return 0 }
+        let spec = try? request.resolve()
+    else { return 0 }
     let encoded: Data
     do { encoded = try JSONEncoder().encode(spec) } catch { fatalError("a resolved spec does not encode: \(error)") }
     do {

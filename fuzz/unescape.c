@@ -9,10 +9,7 @@
 
 #include "unescape.h"
 
-static int is_control(unsigned char c)
-{
-    return c < 0x20 || c == 0x7f;
-}
+static int is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 static size_t reference(const char *in, char *out)
 {
