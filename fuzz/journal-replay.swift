@@ -6,7 +6,8 @@ import Foundation
 /// the complete entries before the first damaged line, and says so whenever it skips one;
 /// whatever it loads can be shown through the API.
 private let directory: String = {
-    var template = Array("/tmp/nsd-fuzz-journal.XXXXXX".utf8CString)
+    let parent = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+    var template = Array("\(parent)/nsd-fuzz-journal.XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else { fatalError("mkdtemp: \(errno)") }
     return String(cString: made)
 }()

@@ -49,17 +49,18 @@ for target in $targets; do
     esac
     # New inputs go to a scratch corpus: the committed one stays the small seed set.
     scratch=$(mktemp -d "${TMPDIR:-/tmp}/nsd-fuzz-$target.XXXXXX")
+    mkdir "$scratch.tmp"
     dict=""
     [ -f "fuzz/$target.dict" ] && dict="-dict=fuzz/$target.dict"
     echo "== fuzzing $target for ${seconds}s"
     status=0
-    LSAN_OPTIONS=suppressions=fuzz/lsan.supp:print_suppressions=0 "$out/$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 $dict \
+    TMPDIR="$scratch.tmp" LSAN_OPTIONS=suppressions=fuzz/lsan.supp:print_suppressions=0 "$out/$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 $dict \
         -artifact_prefix="fuzz/crashes/$target-" "$scratch" "fuzz/corpus/$target" 2>"$scratch.log" || status=$?
     grep -E '^(stat::number_of_executed_units|stat::new_units_added|Done)' "$scratch.log" || true
     if [ $status != 0 ]; then
         tail -n 60 "$scratch.log"
         echo "fuzz target $target failed; the input is in fuzz/crashes/" >&2
     fi
-    rm -rf "$scratch" "$scratch.log"
+    rm -rf "$scratch" "$scratch.tmp" "$scratch.log"
     [ $status = 0 ] || exit $status
 done
