@@ -6,7 +6,8 @@ VENV       := .venv
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps bench-deps build release run test test-swift validate-spec bench clean
+.PHONY: all deps test-deps bench-deps build release run test test-swift validate-spec bench clean \
+	format-deps format format-check fuzz fuzz-quick
 
 all: build
 
@@ -42,10 +43,23 @@ run: release
 	@echo 'try: curl -H "Authorization: Bearer $$(cat $(RUN_STATE)/admin.token)" http://$(LISTEN)/namespaces'
 	./.build/release/namespaced --listen $(LISTEN) $(if $(STATE_DIR),--state-dir $(STATE_DIR))
 
-test: test-deps validate-spec test-swift
+# FORMAT_CHECK=1 makes `make test` fail when a file differs from what `make format` would write.
+FORMAT_CHECK ?= 0
 
-# The C shim's own host-side test first, so that swift test's summary closes the output. The
-# timeout turns a hung run into a failure well inside CI's limit.
+test: test-deps validate-spec $(if $(filter 1,$(FORMAT_CHECK)),format-check) fuzz-quick test-swift
+
+# The libFuzzer targets of fuzz/ (the toolchain's clang and swiftc build them): 20 s each in
+# `make test`, FUZZ_SECONDS each in `make fuzz`.
+FUZZ_SECONDS ?= 600
+
+fuzz-quick: deps
+	FUZZ_SECONDS=20 SWIFT=$(SWIFT) sh fuzz/run.sh
+
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) sh fuzz/run.sh
+
+# The C shim's own host-side test first (as built, then under ASan + UBSan), so that swift test's
+# summary closes the output. The timeout turns a hung run into a failure well inside CI's limit.
 test-swift:
 	sh Tests/CShim/run.sh
 	$(SWIFT) build --build-tests
@@ -81,6 +95,31 @@ bench/out/%: bench/%.c
 
 bench: release bench-deps $(BENCH_TOOLS)
 	./bench/run.sh
+
+# swift-format ships with the Swift toolchain; clang-format comes from the distribution.
+SWIFT_FORMAT_PATHS := Package.swift Sources Tests fuzz
+C_FORMAT_FILES = $(shell find Sources Tests bench fuzz -name '*.[ch]' -not -path '*/.build/*' | sort)
+
+format-deps:
+	@command -v clang-format >/dev/null 2>&1 || { \
+		echo "installing clang-format"; \
+		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq clang-format; \
+	}
+
+format: format-deps
+	$(SWIFT) format format --configuration .swift-format --in-place --parallel --recursive $(SWIFT_FORMAT_PATHS)
+	clang-format -i --style=file $(C_FORMAT_FILES)
+
+# swift-format has no check mode: format a copy and compare. clang-format's dry run fails on any change.
+format-check: format-deps
+	@copy=$$(mktemp -d); trap 'rm -rf "$$copy"' EXIT; \
+	cp -R $(SWIFT_FORMAT_PATHS) "$$copy"/; \
+	(cd "$$copy" && $(SWIFT) format format --configuration $(CURDIR)/.swift-format --in-place --parallel \
+		--recursive $(SWIFT_FORMAT_PATHS)) || exit 1; \
+	status=0; for path in $(SWIFT_FORMAT_PATHS); do diff -ru "$$path" "$$copy/$$path" || status=1; done; \
+	[ $$status = 0 ] || { echo "swift sources are not formatted: run make format"; exit 1; }
+	@clang-format --dry-run --Werror --style=file $(C_FORMAT_FILES) || \
+		{ echo "C sources are not formatted: run make format"; exit 1; }
 
 clean:
 	rm -rf .build $(VENV)

@@ -1,6 +1,7 @@
 // MHD_start_daemon and MHD_get_connection_info are C-variadic; Swift reaches them through here.
 #define _GNU_SOURCE
 #include "http_shim.h"
+#include "unescape.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,37 +9,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %HH in place, except control characters (%00-%1F, %7F): those stay escaped, so no
- * NUL can cut a path or a query value short ("/sandboxes/ID%00junk" must not mean ID), and no
- * newline reaches the access log. */
+/* libmicrohttpd's unescape callback: the decoding itself is in unescape.c. */
 static size_t unescape_printable(void *cls, struct MHD_Connection *connection, char *text) {
     (void)cls;
     (void)connection;
-    char *out = text;
-    for (const char *in = text; *in != '\0'; in++) {
-        if (in[0] == '%') {
-            int high = hex_value(in[1]);
-            int low = high < 0 ? -1 : hex_value(in[2]);
-            if (low >= 0) {
-                int value = high * 16 + low;
-                if (value >= 0x20 && value != 0x7f) {
-                    *out++ = (char)value;
-                    in += 2;
-                    continue;
-                }
-            }
-        }
-        *out++ = *in;
-    }
-    *out = '\0';
-    return (size_t)(out - text);
+    return nsd_unescape_printable(text);
 }
 
 int nsd_http_connection_fd(struct MHD_Connection *connection) {

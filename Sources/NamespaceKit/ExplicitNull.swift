@@ -1,5 +1,5 @@
 /// An optional member written as `null` when absent. Synthesised Codable leaves absent optionals
-/// out; clients of the API read every member of API.md, so they must always be there.
+/// out; clients of the API read every member docs/api.md lists, so they must always be there.
 @propertyWrapper
 public struct ExplicitNull<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
     public var wrappedValue: Value?

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The namespace demonstrations of API.md's "Behaviour the tests check", one per type, each
+/// The namespace demonstrations of docs/api.md's "Behaviour guarantees", one per type, each
 /// checked from the host (procfs, host tools, the logs and exec routes), plus fds, rootfs and the
 /// inventory's `sandbox` member.
 struct SandboxBehaviourTests {
