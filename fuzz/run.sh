@@ -28,8 +28,11 @@ fi
 needs_swift=no
 for target in $targets; do [ "$target" = unescape ] || needs_swift=yes; done
 if [ $needs_swift = yes ]; then
-    $swift build --build-path "$build" --target NamespaceKit -Xswiftc -enable-testing \
-        -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
+    # NSDWire's objects are not built for NamespaceKit's module alone: ask for them too.
+    for module in NamespaceKit NSDWire; do
+        $swift build --build-path "$build" --target $module -Xswiftc -enable-testing \
+            -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
+    done
     bin=$($swift build --build-path "$build" --show-bin-path)
     modulemaps=$(find "$bin" "$build/checkouts" -name module.modulemap -path '*C*' | sed 's/^/-Xcc -fmodule-map-file=/')
 fi
@@ -42,7 +45,8 @@ for target in $targets; do
     spec-request | journal-replay)
         # shellcheck disable=SC2086 # word splitting of the module map flags is wanted
         "$toolchain/swiftc" -parse-as-library -O -sanitize=fuzzer,address -use-ld=lld -I "$bin/Modules" $modulemaps \
-            -o "$out/$target" "fuzz/$target.swift" "$bin"/*.build/*.o ;;
+            -Xcc -fmodule-map-file=Sources/CSeccomp/module.modulemap -Xcc -I -Xcc Sources/NSDWire/include \
+            -o "$out/$target" "fuzz/$target.swift" "$bin"/*.build/*.o -lseccomp ;;
     *)
         echo "unknown fuzz target $target" >&2
         exit 2 ;;

@@ -44,8 +44,6 @@ static int valid(const struct nsd_spawn_config *cfg)
         return 0;
     if (cfg->view.nmounts && !cfg->view.mounts)
         return 0;
-    if (cfg->view.enabled && !cfg->rootfs && !cfg->view.staging)
-        return 0;
     if (cfg->stdout_fd < 0 || cfg->stderr_fd < 0)
         return 0;
     return 1;

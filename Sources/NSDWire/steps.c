@@ -28,7 +28,6 @@ static const char *const names[NSD_STEP_COUNT] = {
     [NSD_STEP_EXEC] = "exec",
     [NSD_STEP_SETNS_TIME] = "setns time",
     [NSD_STEP_SETNS] = "setns",
-    [NSD_STEP_BIND_HOST_ROOT] = "bind host root",
     [NSD_STEP_MOUNT_DEV] = "mount /dev",
     [NSD_STEP_DEV_NODE] = "bind device node",
     [NSD_STEP_MOUNT_DEVPTS] = "mount /dev/pts",

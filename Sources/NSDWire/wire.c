@@ -175,12 +175,11 @@ static void view_fields(struct codec *c, struct nsd_view *v)
     SCALAR(c, v->enabled);
     SCALAR(c, v->private_tmp);
     SCALAR(c, v->mqueue);
-    str(c, &v->staging);
     strv(c, &v->masked);
     strv(c, &v->read_only);
     SCALAR(c, v->nmounts);
     if (c->decoding) {
-        if (v->nmounts > 4096 || !(mounts = alloc(c, (size_t)v->nmounts * sizeof *mounts)))
+        if (v->nmounts > NSD_MAX_MOUNTS || !(mounts = alloc(c, (size_t)v->nmounts * sizeof *mounts)))
             c->bad = 1;
         v->mounts = c->bad ? NULL : mounts;
     }

@@ -86,14 +86,19 @@ __attribute__((noreturn)) void nsd_sandbox_init(const struct nsd_init_ctx *ctx);
 /* --- mounts.c, view.c, uts_net.c, timens.c: child-side setup steps.
  * Each returns 0 or -1 with errno set and *step (and *index, for a list
  * entry) filled. --- */
-/* Private propagation and (confined) the new root as current directory. */
-int nsd_prepare_root(const struct nsd_init_ctx *ctx, int *step);
-int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int *step, int *index);
+/* Private propagation, every bind source opened as a detached copy
+ * (binds[i], -1 for a tmpfs) before the host's tree turns read-only, and
+ * (confined) the new root as current directory. */
+int nsd_prepare_root(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index);
+int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index);
 /* The confined view, assembled in the current directory (the new root)
  * before pivot_root: /dev, /proc masks, /tmp, read-only paths, mounts. */
-int nsd_setup_view(const struct nsd_init_ctx *ctx, int *step, int *index);
+int nsd_setup_view(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index);
 /* Only the spec's mounts, relative to the current directory. */
-int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, int *step, int *index);
+int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index);
+/* open_tree(OPEN_TREE_CLONE | AT_RECURSIVE) and move_mount of such a tree. */
+int nsd_raw_open_tree_clone(const char *path);
+int nsd_raw_move_mount(int tree, const char *target);
 int nsd_setup_uts_net(const struct nsd_init_ctx *ctx, int *step);
 int nsd_setup_timens(const struct nsd_init_ctx *ctx, int *step);
 

@@ -3,7 +3,8 @@
  * the rootfs, with the view of view.c) or, privileged, the host's root
  * itself with an optional pivot into a rootfs, a read-only root and /proc.
  * Two phases: nsd_prepare_root with the host's ids, nsd_setup_mounts with
- * the sandbox's. */
+ * the sandbox's. The confined view of the host's root needs no pivot: the
+ * mount namespace's copy of the host's tree is made read-only in place. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sys/mount.h>
@@ -25,13 +26,13 @@ static int fail(int *step, int s)
  * namespace (mount_too_revealing), and the host's /proc vanishes with the
  * old root. pivot_root(".", "."): the old root ends up stacked on top of
  * the new one at "/", so no put_old directory is needed inside it. */
-static int pivot_here(const struct nsd_init_ctx *ctx, int *step, int *index)
+static int pivot_here(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
 
     if (cfg->mount_proc && mount("proc", "proc", "proc", PROC_FLAGS, 0) < 0)
         return fail(step, NSD_STEP_MOUNT_PROC);
-    if (cfg->view.enabled && nsd_setup_view(ctx, step, index) < 0)
+    if (cfg->view.enabled && nsd_setup_view(ctx, binds, step, index) < 0)
         return -1;
     if (nsd_raw_pivot_root(".", ".") < 0)
         return fail(step, NSD_STEP_PIVOT_ROOT);
@@ -42,27 +43,26 @@ static int pivot_here(const struct nsd_init_ctx *ctx, int *step, int *index)
     return 0;
 }
 
-/* The confined root: a recursive bind of the rootfs, or of the host's "/"
- * onto the staging directory, made read-only (the host's always, a rootfs
- * when asked) and nodev in one call for every submount, so that a device
- * node made with CAP_MKNOD on a writable part opens nothing. Done while the
- * init still has the host's root ids (before taking a user namespace's
- * inside ids), since the staging directory lies in the server's private
- * state directory; everything after it works relative to the new root. */
+/* The confined root, made read-only (the host's always, a rootfs when
+ * asked) and nodev in one call for every submount, so that a device node
+ * made with CAP_MKNOD on a writable part opens nothing. Without a rootfs it
+ * is the mount namespace's own copy of the host's tree: no second copy, no
+ * pivot. Done while the init still has the host's root ids (before taking a
+ * user namespace's inside ids), which may be needed to reach a rootfs; all
+ * that follows works relative to the new root, the current directory. */
 static int enter_confined_root(const struct nsd_init_ctx *ctx, int *step)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
-    const char *root = cfg->rootfs ? cfg->rootfs : cfg->view.staging;
+    const char *root = cfg->rootfs ? cfg->rootfs : "/";
     uint64_t attr = NSD_MOUNT_ATTR_NODEV;
 
     if (cfg->rootfs) {
+        /* pivot_root needs the new root to be a mount point. */
         if (mount(cfg->rootfs, cfg->rootfs, 0, MS_BIND | MS_REC, 0) < 0)
             return fail(step, NSD_STEP_BIND_ROOTFS);
         if (cfg->readonly_rootfs)
             attr |= NSD_MOUNT_ATTR_RDONLY;
     } else {
-        if (mount("/", root, 0, MS_BIND | MS_REC, 0) < 0)
-            return fail(step, NSD_STEP_BIND_HOST_ROOT);
         attr |= NSD_MOUNT_ATTR_RDONLY;
     }
     if (nsd_raw_mount_setattr_recursive(root, attr) < 0)
@@ -72,7 +72,21 @@ static int enter_confined_root(const struct nsd_init_ctx *ctx, int *step)
     return 0;
 }
 
-int nsd_prepare_root(const struct nsd_init_ctx *ctx, int *step)
+/* A bind source is taken as the host has it: cloned before the tree is made
+ * read-only, and before a pivot or a mask could cover it. */
+static int open_bind_sources(const struct nsd_view *v, int binds[NSD_MAX_MOUNTS], int *step, int *index)
+{
+    for (uint32_t i = 0; i < v->nmounts && i < NSD_MAX_MOUNTS; i++) {
+        binds[i] = -1;
+        if (v->mounts[i].kind == NSD_MOUNT_BIND && (binds[i] = nsd_raw_open_tree_clone(v->mounts[i].source)) < 0) {
+            *index = (int)i;
+            return fail(step, NSD_STEP_MOUNT_BIND);
+        }
+    }
+    return 0;
+}
+
+int nsd_prepare_root(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
 
@@ -82,17 +96,24 @@ int nsd_prepare_root(const struct nsd_init_ctx *ctx, int *step)
      * this, our mounts would show up in the host's mount table. */
     if (mount("", "/", 0, MS_REC | MS_PRIVATE, 0) < 0)
         return fail(step, NSD_STEP_MOUNT_PRIVATE);
+    if (open_bind_sources(&cfg->view, binds, step, index) < 0)
+        return -1;
     return cfg->view.enabled ? enter_confined_root(ctx, step) : 0;
 }
 
-int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int *step, int *index)
+int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
 
     if (!(cfg->ns_flags & NSD_CLONE_NEWNS))
         return 0;
+    if (cfg->view.enabled && !cfg->rootfs) {
+        if (cfg->mount_proc && mount("proc", "proc", "proc", PROC_FLAGS, 0) < 0)
+            return fail(step, NSD_STEP_MOUNT_PROC);
+        return nsd_setup_view(ctx, binds, step, index);
+    }
     if (cfg->view.enabled)
-        return pivot_here(ctx, step, index);
+        return pivot_here(ctx, binds, step, index);
 
     if (cfg->rootfs) {
         /* pivot_root needs the new root to be a mount point. */
@@ -100,7 +121,7 @@ int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int *step, int *index)
             return fail(step, NSD_STEP_BIND_ROOTFS);
         if (chdir(cfg->rootfs) < 0)
             return fail(step, NSD_STEP_CHDIR_ROOTFS);
-        if (pivot_here(ctx, step, index) < 0)
+        if (pivot_here(ctx, binds, step, index) < 0)
             return -1;
     } else if (cfg->mount_proc) {
         if (mount("proc", "/proc", "proc", PROC_FLAGS, 0) < 0)
@@ -111,7 +132,7 @@ int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int *step, int *index)
         return fail(step, NSD_STEP_READONLY);
     if (cfg->view.nmounts && chdir("/") < 0)
         return fail(step, NSD_STEP_CHDIR);
-    if (cfg->view.nmounts && nsd_setup_user_mounts(ctx, step, index) < 0)
+    if (cfg->view.nmounts && nsd_setup_user_mounts(ctx, binds, step, index) < 0)
         return -1;
     return 0;
 }

@@ -86,6 +86,16 @@ int nsd_raw_mount_setattr_recursive(const char *path, uint64_t attr)
     return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &a, sizeof a);
 }
 
+int nsd_raw_open_tree_clone(const char *path)
+{
+    return (int)syscall(SYS_open_tree, AT_FDCWD, path, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
+}
+
+int nsd_raw_move_mount(int tree, const char *target)
+{
+    return (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */);
+}
+
 int nsd_raw_setns(int fd, int nstype)
 {
     return (int)syscall(SYS_setns, fd, nstype);

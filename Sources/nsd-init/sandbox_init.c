@@ -82,7 +82,7 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     sigset_t fwd;
     char go;
     ssize_t n;
-    int step, index = -1;
+    int step, index = -1, binds[NSD_MAX_MOUNTS];
     pid_t cmd;
 
     /* 1. Drop every fd of the spawner (its socket to the server) at once:
@@ -107,16 +107,17 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
         close(ctx->sync_r);
     }
 
-    /* 4. Supplementary groups: drop the server's. */
+    /* 4. Supplementary groups: drop the server's. With the host's ids still:
+     *    the time namespace (its offsets are written through /proc, which
+     *    turns read-only next) and the root of the sandbox's filesystem. */
     if (nsd_drop_groups() < 0)
         die(ctx, NSD_STEP_SETGROUPS);
-    if (nsd_prepare_root(ctx, &step) < 0)
-        die(ctx, step);
+    if (nsd_setup_timens(ctx, &step) < 0 || nsd_prepare_root(ctx, binds, &step, &index) < 0)
+        die_at(ctx, step, index);
     become_inside_user(ctx);
 
     /* 5. Namespaces, in dependency order. */
-    if (nsd_setup_timens(ctx, &step) < 0 ||
-        nsd_setup_mounts(ctx, &step, &index) < 0 ||
+    if (nsd_setup_mounts(ctx, binds, &step, &index) < 0 ||
         nsd_setup_uts_net(ctx, &step) < 0)
         die_at(ctx, step, index);
     if (chdir(ctx->cwd) < 0)

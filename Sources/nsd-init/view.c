@@ -164,18 +164,22 @@ static int read_only(const char *path, int *step, int *index, int i)
     return 0;
 }
 
-static int user_mount(const struct nsd_mount *m, int *step, int *index, int i)
+/* `tree` is the bind source's detached copy (nsd_prepare_root), consumed. */
+static int user_mount(const struct nsd_mount *m, int tree, int *step, int *index, int i)
 {
     const char *target = m->target + 1;      /* absolute: validated by the server */
     struct stat st;
 
     if (m->kind == NSD_MOUNT_BIND) {
-        int dir = stat(m->source, &st) == 0 && S_ISDIR(st.st_mode);
-        if ((dir ? make_dirs(target) : make_file(target)) < 0)
+        int dir = fstat(tree, &st) == 0 && S_ISDIR(st.st_mode), rc;
+        if ((dir ? make_dirs(target) : make_file(target)) < 0) {
+            close(tree);
             return fail_at(step, NSD_STEP_MOUNT_TARGET, index, i);
-        if (mount(m->source, target, 0, MS_BIND | MS_REC, 0) < 0 ||
-            nsd_raw_mount_setattr_recursive(target, NSD_MOUNT_ATTR_NODEV |
-                                                        (m->read_only ? NSD_MOUNT_ATTR_RDONLY : 0)) < 0)
+        }
+        rc = nsd_raw_move_mount(tree, target);
+        close(tree);
+        if (rc < 0 || nsd_raw_mount_setattr_recursive(target, NSD_MOUNT_ATTR_NODEV |
+                                                                  (m->read_only ? NSD_MOUNT_ATTR_RDONLY : 0)) < 0)
             return fail_at(step, NSD_STEP_MOUNT_BIND, index, i);
         return 0;
     }
@@ -194,17 +198,17 @@ static int user_mount(const struct nsd_mount *m, int *step, int *index, int i)
     return 0;
 }
 
-int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, int *step, int *index)
+int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index)
 {
     const struct nsd_view *v = &ctx->cfg->view;
 
     for (int i = 0; i < (int)v->nmounts; i++)
-        if (user_mount(&v->mounts[i], step, index, i) < 0)
+        if (user_mount(&v->mounts[i], binds[i], step, index, i) < 0)
             return -1;
     return 0;
 }
 
-int nsd_setup_view(const struct nsd_init_ctx *ctx, int *step, int *index)
+int nsd_setup_view(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index)
 {
     const struct nsd_view *v = &ctx->cfg->view;
     int i;
@@ -219,5 +223,5 @@ int nsd_setup_view(const struct nsd_init_ctx *ctx, int *step, int *index)
     for (i = 0; v->read_only && v->read_only[i]; i++)
         if (read_only(v->read_only[i] + 1, step, index, i) < 0)
             return -1;
-    return nsd_setup_user_mounts(ctx, step, index);
+    return nsd_setup_user_mounts(ctx, binds, step, index);
 }

@@ -33,6 +33,9 @@ enum {
     NSD_CLONE_NEWNET    = 0x40000000,
 };
 
+/* The spec allows at most this many `mounts`. */
+#define NSD_MAX_MOUNTS 64
+
 enum nsd_mount_kind {
     NSD_MOUNT_BIND = 1,
     NSD_MOUNT_TMPFS = 2,
@@ -77,9 +80,6 @@ struct nsd_view {
     uint32_t private_tmp;           /* a tmpfs on /tmp */
     uint32_t mqueue;                /* /dev/mqueue (needs NEWIPC) */
     uint32_t nmounts;
-    /* Empty host directory where the host's root is assembled when there
-     * is no rootfs; it has to be a mount point for pivot_root. */
-    const char *_Nullable staging;
     /* NULL-terminated paths inside the sandbox: masked (a directory by an
      * empty read-only tmpfs, anything else by /dev/null), and made
      * read-only. Missing ones are skipped. */

@@ -41,7 +41,6 @@ enum nsd_step {
     NSD_STEP_SETNS_TIME,
     NSD_STEP_SETNS,
     /* The confined view (mounts.c, view.c). */
-    NSD_STEP_BIND_HOST_ROOT,
     NSD_STEP_MOUNT_DEV,
     NSD_STEP_DEV_NODE,
     NSD_STEP_MOUNT_DEVPTS,

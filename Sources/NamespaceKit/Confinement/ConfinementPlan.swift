@@ -3,21 +3,17 @@ import Glibc
 #endif
 import CNamespace
 
-/// What the server fixes once for every confined sandbox: where the host's root is assembled and
-/// which host paths no sandbox may see.
+/// What the server fixes once for every confined sandbox: which host paths no sandbox may see.
 public struct ConfinementSettings: Sendable {
-    /// An empty directory of the server's (inside its state directory).
-    public var staging: String
     /// Real absolute host paths: the state directory and credential files (tokens, TLS keys).
     public var hidden: [String]
 
-    public init(staging: String, hidden: [String]) {
-        self.staging = staging
+    public init(hidden: [String]) {
         self.hidden = hidden
     }
 
-    /// The staging directory made (mode 0700) inside the state directory, and the real paths of
-    /// what to hide; credential files that do not exist (yet) are hidden by the name given.
+    /// The real paths of what to hide; credential files that do not exist (yet) are hidden by
+    /// the name given.
     static func prepare(stateDirectory: String, hidden: [String]) throws(SystemError) -> ConfinementSettings {
         func real(_ path: String) -> String? {
             guard let pointer = realpath(path, nil) else { return nil }
@@ -25,9 +21,7 @@ public struct ConfinementSettings: Sendable {
             return String(cString: pointer)
         }
         guard let state = real(stateDirectory) else { throw SystemError("realpath", stateDirectory) }
-        let staging = state + "/root"
-        guard mkdir(staging, 0o700) == 0 || errno == EEXIST else { throw SystemError("mkdir", staging) }
-        return ConfinementSettings(staging: staging, hidden: [state] + hidden.map { real($0) ?? $0 })
+        return ConfinementSettings(hidden: [state] + hidden.map { real($0) ?? $0 })
     }
 
     /// The host path of a bind source, if a sandbox may have it: its real path must neither lie
@@ -88,7 +82,6 @@ enum ConfinementPlan {
         view.enabled = 1
         view.private_tmp = spec.rootfs == nil ? 1 : 0
         view.mqueue = spec.has(.ipc) ? 1 : 0
-        view.staging = arena.string(settings.staging)
         view.masked = arena.array(SandboxSpec.maskedPaths + hiddenInside(spec.rootfs, settings.hidden))
         view.read_only = arena.array(SandboxSpec.readOnlyPaths)
         return view
