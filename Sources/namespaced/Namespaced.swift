@@ -63,7 +63,7 @@ struct Namespaced: ParsableCommand {
         if token == nil, !address.isLocalOnly {
             throw ValidationError("refusing to listen on \(address) without a token: anyone who can reach it could run commands as root here. Pass --token-file or set NAMESPACED_TOKEN, or listen on loopback or a unix socket.")
         }
-        let stateDirectory = try ServerSettings.prepareStateDirectory(stateDir)
+        let stateDirectory = ServerSettings.stateDirectory(stateDir)
         ServerSettings.raiseFileLimit()
         // Block the stop signals before any thread starts, so every thread inherits the mask and
         // only the sigwait below receives them.

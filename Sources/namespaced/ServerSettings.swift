@@ -25,8 +25,8 @@ enum ServerSettings {
         return token
     }
 
-    /// Creates the state directory mode 0700: it will hold sandbox logs and the registry.
-    static func prepareStateDirectory(_ configured: String?) throws -> String {
+    /// Where the state directory is; the sandbox manager creates, checks and locks it.
+    static func stateDirectory(_ configured: String?) -> String {
         let environment = ProcessInfo.processInfo.environment
         let path: String
         if let configured {
@@ -37,12 +37,6 @@ enum ServerSettings {
             path = xdg + "/namespaced"
         } else {
             path = (environment["HOME"] ?? "/tmp") + "/.local/state/namespaced"
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ValidationError("cannot create the state directory \(path): \(error.localizedDescription)")
         }
         return path
     }

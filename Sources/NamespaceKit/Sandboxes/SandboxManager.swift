@@ -4,6 +4,7 @@ import Glibc
 import CNamespace
 import Foundation
 import Synchronization
+import SystemPackage
 
 /// Creates, supervises and removes sandboxes. Knows nothing of HTTP: every answer is a value
 /// or a `SandboxError`.
@@ -30,9 +31,11 @@ public final class SandboxManager: Sendable {
     public init(stateDirectory: String, quota: Int, durability: RegistryStore.Durability = .fsync,
                 allowEmptyRegistry: Bool = false) throws {
         let registry = Registry()
-        let state = StateDirectory(root: stateDirectory)
-        do throws(SystemError) { try state.prepare() } catch { throw StartupRefusal(description: error.description) }
-        let store = RegistryStore(directory: stateDirectory, durability: durability)
+        let state: StateDirectory
+        do throws(StateDirectoryRefusal) { state = try StateDirectory.open(stateDirectory) } catch {
+            throw StartupRefusal(description: error.description)
+        }
+        let store = RegistryStore(directory: state.root, durability: durability)
         let loaded: RegistryLoader.Loaded
         do throws(RegistryLoader.Refusal) { loaded = try store.load(allowEmpty: allowEmptyRegistry) } catch {
             throw StartupRefusal(description: error.description)
@@ -234,7 +237,7 @@ public final class SandboxManager: Sendable {
     }
 
     /// The log file, open, with its size at this moment (an empty log when it is gone).
-    public func logs(_ reference: String, stream: LogStream) throws(SandboxError) -> (fd: Int32, size: UInt64)? {
+    public func logs(_ reference: String, stream: LogStream) throws(SandboxError) -> (file: FileDescriptor, size: UInt64)? {
         let sandbox = try get(reference)
         return state.openLog(sandbox.id, stream: stream)
     }
@@ -300,7 +303,7 @@ public final class SandboxManager: Sendable {
     // MARK: exit
 
     static func recordExit(id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory, store: RegistryStore) {
-        let record = ExitRecord.read(state.exitRecord(of: id))
+        let record = state.exitRecord(of: id)
         let reaped = status.reaped == 1 ? (status.exit_code, status.signal) : nil
         guard let (exited, waiters) = registry.markExited(id: id, update: { sandbox in
             sandbox.settle(record: record, reaped: reaped)
