@@ -12,6 +12,9 @@ public final class Registry: Sendable {
         /// Owned by the registry; -1 once the sandbox has been reaped.
         var pidfd: Int32
         var waiters: [UInt64: Waiter] = [:]
+        /// DELETEs whose journal entry is written or being written: the registry's files hold
+        /// the sandbox as deleted, so a snapshot leaves it out and its exit is not journaled.
+        var deletions = 0
     }
 
     struct State {
@@ -93,9 +96,20 @@ public final class Registry: Sendable {
         }
     }
 
-    /// Records the end of a sandbox and hands back the waiters to notify (outside the lock).
-    func markExited(id: String, update: (inout Sandbox) -> Void) -> (Sandbox, [Waiter])? {
-        let result: (Sandbox, [Waiter], Int32)? = state.withLock { s in
+    /// A DELETE is about to journal the sandbox's removal.
+    func beginDeletion(id: String) {
+        state.withLock { s in s.entries[id]?.deletions += 1 }
+    }
+
+    /// Journaling the removal failed: the sandbox stays.
+    func abandonDeletion(id: String) {
+        state.withLock { s in s.entries[id]?.deletions -= 1 }
+    }
+
+    /// Records the end of a sandbox and hands back the waiters to notify (outside the lock), and
+    /// whether its removal is journaled already.
+    func markExited(id: String, update: (inout Sandbox) -> Void) -> (sandbox: Sandbox, waiters: [Waiter], deleted: Bool)? {
+        let result: (Sandbox, [Waiter], Int32, Bool)? = state.withLock { s in
             guard var entry = s.entries[id], entry.sandbox.state == .running else { return nil }
             update(&entry.sandbox)
             s.running -= 1
@@ -104,11 +118,11 @@ public final class Registry: Sendable {
             entry.waiters = [:]
             entry.pidfd = -1
             s.entries[id] = entry
-            return (entry.sandbox, waiters, fd)
+            return (entry.sandbox, waiters, fd, entry.deletions > 0)
         }
         guard let result else { return nil }
         if result.2 >= 0 { close(result.2) }
-        return (result.0, result.1)
+        return (result.0, result.1, result.3)
     }
 
     /// Runs `body` with the sandbox's pidfd while it is guaranteed open; nil when not running.
@@ -169,7 +183,7 @@ public final class Registry: Sendable {
     func image(now: Double) -> RegistryImage {
         state.withLock { s in
             var image = RegistryImage()
-            for entry in s.ordered {
+            for entry in s.ordered where entry.deletions == 0 {
                 image.order.append(entry.sandbox.id)
                 image.sandboxes[entry.sandbox.id] = SandboxRecord(entry.sandbox)
             }

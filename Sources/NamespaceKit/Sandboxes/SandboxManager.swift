@@ -270,14 +270,28 @@ public final class SandboxManager: Sendable {
         if let failed { throw .spawnFailed(step: "pidfd_send_signal", errno: .init(rawValue: failed)) }
     }
 
-    /// Kills the whole sandbox if it runs, reaps it, then forgets it and removes its files.
-    /// `completion` gets the error of recording the removal, if that failed.
+    /// Journals the removal, then kills the whole sandbox if it runs, reaps it, forgets it and
+    /// removes its files. `completion` gets the error of recording the removal, if that failed:
+    /// then nothing else happened, and the sandbox runs on. A crash after the entry is durable
+    /// finishes the removal at the next start (an init the registry does not know is killed).
     public func delete(_ reference: String, completion: @escaping @Sendable (SystemError?) -> Void) throws(SandboxError) {
         try delete(reference, journal: true, completion: completion)
     }
 
     private func delete(_ reference: String, journal: Bool, completion: @escaping @Sendable (SystemError?) -> Void) throws(SandboxError) {
         let sandbox = try get(reference)
+        if journal {
+            registry.beginDeletion(id: sandbox.id)
+            // Held ahead so that no snapshot is taken while the entry's fate is open: it would
+            // leave out a sandbox whose removal may yet fail.
+            let sequence = store.appendAhead(.delete(sandbox.id))
+            do throws(SystemError) { try store.waitDurable(sequence) } catch {
+                registry.abandonDeletion(id: sandbox.id)
+                store.settle()
+                return completion(error)
+            }
+            store.settle()
+        }
         if sandbox.state == .running {
             _ = try? registry.withPidfd(sandbox.id) { pidfd, running in
                 // Without a pid namespace the init's death does not take the command with it.
@@ -287,16 +301,10 @@ public final class SandboxManager: Sendable {
                 nsd_pidfd_send_signal(pidfd, SIGKILL)
             }
         }
-        try wait(sandbox.id, timeout: 3600) { [registry, state, store] exited in
+        try wait(sandbox.id, timeout: 3600) { [registry, state] exited in
             _ = registry.remove(id: exited.id)
             state.remove(exited.id, recycle: exited.spec.has(.pid))
-            guard journal else { return completion(nil) }
-            do throws(SystemError) {
-                try store.waitDurable(store.append(.delete(exited.id)))
-                completion(nil)
-            } catch {
-                completion(error)
-            }
+            completion(nil)
         }
     }
 
@@ -305,12 +313,13 @@ public final class SandboxManager: Sendable {
     static func recordExit(id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory, store: RegistryStore) {
         let record = state.exitRecord(of: id)
         let reaped = status.reaped == 1 ? (status.exit_code, status.signal) : nil
-        guard let (exited, waiters) = registry.markExited(id: id, update: { sandbox in
+        guard let (exited, waiters, deleted) = registry.markExited(id: id, update: { sandbox in
             sandbox.settle(record: record, reaped: reaped)
         }) else { return }
         // The exit is in the sandbox's exit file already (a restart reads it from there); the
-        // journal entry can follow with the next sync.
-        store.flushLater(store.append(.put(exited)))
+        // journal entry can follow with the next sync. After a journaled removal it would bring
+        // the sandbox back on replay.
+        if !deleted { store.flushLater(store.append(.put(exited))) }
         waiters.forEach { $0(exited) }
     }
 }
