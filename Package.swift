@@ -43,7 +43,8 @@ let package = Package(
         ),
         .target(
             name: "NamespaceAPI",
-            dependencies: ["NamespaceKit", "HTTPServer", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["NamespaceKit", "HTTPServer", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "SystemPackage", package: "swift-system")],
             resources: [.copy("Resources/openapi.yaml")],
             swiftSettings: strict
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import NamespaceKit
+import SystemPackage
 
 /// `/sandboxes` and the actions on one sandbox.
 struct SandboxRoutes: Sendable {
@@ -166,11 +167,11 @@ struct SandboxRoutes: Sendable {
     func logs(_ request: Request) throws(Problem) -> Reply {
         let text = request.queryValues("stream").first ?? "stdout"
         guard let stream = LogStream(rawValue: text) else { throw .badRequest("stream: '\(text)' must be stdout or stderr") }
-        let log: (fd: Int32, size: UInt64)?
+        let log: (file: FileDescriptor, size: UInt64)?
         do throws(SandboxError) { log = try manager.logs(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
         let contentType = "text/plain; charset=utf-8"
         guard let log else { return .now(.text("", contentType: contentType)) }
-        return .now(.file(.init(fd: log.fd, offset: 0, length: log.size), contentType: contentType))
+        return .now(.file(.init(fd: log.file.rawValue, offset: 0, length: log.size), contentType: contentType))
     }
 
     /// At most 255 printable ASCII characters, like the header values clients generate (UUIDs).

@@ -84,15 +84,7 @@ struct Namespaced: ParsableCommand {
         let logger = Logger(label: "namespaced")
         let address = ListenAddress(listen)!
         let environmentToken = try Credentials.takeEnvironmentToken()
-        let stateDirectory = try ServerSettings.prepareStateDirectory(stateDir)
-        let accessSetup = AccessSetup(address: address, stateDirectory: stateDirectory, tokenFile: tokenFile,
-                                      environmentToken: environmentToken, tokensFile: tokensFile, noAuth: noAuth)
-        let group = socketGroup.flatMap(UnixGroups.gid(of:))
-        let policy = try accessSetup.policy(socketGroup: group, logger: logger)
-        let audit: AuditFile
-        do throws(AuditFileError) { audit = try AuditFile(path: auditLog ?? stateDirectory + "/audit.log") } catch {
-            throw ValidationError(error.description)
-        }
+        let stateDirectory = ServerSettings.stateDirectory(stateDir)
         ServerSettings.raiseFileLimit()
         // Block the stop signals before any thread starts, so every thread inherits the mask and
         // only the sigwait below receives them.
@@ -115,6 +107,16 @@ struct Namespaced: ParsableCommand {
             throw ExitCode(2)
         }
         for warning in sandboxes.startupWarnings { logger.warning("registry: \(warning)") }
+        // Credentials and the audit log come after the manager: it creates, checks and locks the
+        // state directory they may live in.
+        let accessSetup = AccessSetup(address: address, stateDirectory: stateDirectory, tokenFile: tokenFile,
+                                      environmentToken: environmentToken, tokensFile: tokensFile, noAuth: noAuth)
+        let group = socketGroup.flatMap(UnixGroups.gid(of:))
+        let policy = try accessSetup.policy(socketGroup: group, logger: logger)
+        let audit: AuditFile
+        do throws(AuditFileError) { audit = try AuditFile(path: auditLog ?? stateDirectory + "/audit.log") } catch {
+            throw ValidationError(error.description)
+        }
         let access = NamespaceAPI.Access(policy: policy, hosts: HostCheck(listen: address, names: allowedHost), audit: audit)
         let api = NamespaceAPI(access: access, openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes)
         var configuration = HTTPServerConfiguration(

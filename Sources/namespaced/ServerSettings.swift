@@ -6,8 +6,8 @@ import Foundation
 
 /// Start-up decisions that read the environment: state directory, file limit.
 enum ServerSettings {
-    /// Creates the state directory mode 0700: it will hold sandbox logs and the registry.
-    static func prepareStateDirectory(_ configured: String?) throws -> String {
+    /// Where the state directory is; the sandbox manager creates, checks and locks it.
+    static func stateDirectory(_ configured: String?) -> String {
         let environment = ProcessInfo.processInfo.environment
         let path: String
         if let configured {
@@ -18,12 +18,6 @@ enum ServerSettings {
             path = xdg + "/namespaced"
         } else {
             path = (environment["HOME"] ?? "/tmp") + "/.local/state/namespaced"
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ValidationError("cannot create the state directory \(path): \(error.localizedDescription)")
         }
         return path
     }

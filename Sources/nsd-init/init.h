@@ -86,16 +86,24 @@ __attribute__((noreturn)) void nsd_sandbox_init(const struct nsd_init_ctx *ctx);
 /* --- mounts.c, view.c, uts_net.c, timens.c: child-side setup steps.
  * Each returns 0 or -1 with errno set and *step (and *index, for a list
  * entry) filled. --- */
-/* Private propagation, every bind source opened as a detached copy
- * (binds[i], -1 for a tmpfs) before the host's tree turns read-only, and
- * (confined) the new root as current directory. */
-int nsd_prepare_root(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index);
-int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index);
+/* What the sandbox takes from the host's tree, cloned (open_tree) while it
+ * is as the host has it: before it turns read-only and nodev, and before a
+ * new /dev, a mask or a pivot covers it. -1 where there is nothing. */
+#define NSD_DEVICE_COUNT 6
+extern const char *const nsd_device_nodes[NSD_DEVICE_COUNT];
+struct nsd_host_clones {
+    int binds[NSD_MAX_MOUNTS];          /* the spec's bind sources, by index */
+    int devices[NSD_DEVICE_COUNT];      /* /dev/null ... as nsd_device_nodes */
+};
+/* Private propagation, the host clones, and (confined) the new root as
+ * current directory. */
+int nsd_prepare_root(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index);
+int nsd_setup_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index);
 /* The confined view, assembled in the current directory (the new root)
  * before pivot_root: /dev, /proc masks, /tmp, read-only paths, mounts. */
-int nsd_setup_view(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index);
+int nsd_setup_view(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index);
 /* Only the spec's mounts, relative to the current directory. */
-int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index);
+int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index);
 /* open_tree(OPEN_TREE_CLONE | AT_RECURSIVE) and move_mount of such a tree. */
 int nsd_raw_open_tree_clone(const char *path);
 int nsd_raw_move_mount(int tree, const char *target);

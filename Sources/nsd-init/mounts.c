@@ -26,13 +26,13 @@ static int fail(int *step, int s)
  * namespace (mount_too_revealing), and the host's /proc vanishes with the
  * old root. pivot_root(".", "."): the old root ends up stacked on top of
  * the new one at "/", so no put_old directory is needed inside it. */
-static int pivot_here(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index)
+static int pivot_here(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
 
     if (cfg->mount_proc && mount("proc", "proc", "proc", PROC_FLAGS, 0) < 0)
         return fail(step, NSD_STEP_MOUNT_PROC);
-    if (cfg->view.enabled && nsd_setup_view(ctx, binds, step, index) < 0)
+    if (cfg->view.enabled && nsd_setup_view(ctx, clones, step, index) < 0)
         return -1;
     if (nsd_raw_pivot_root(".", ".") < 0)
         return fail(step, NSD_STEP_PIVOT_ROOT);
@@ -72,21 +72,36 @@ static int enter_confined_root(const struct nsd_init_ctx *ctx, int *step)
     return 0;
 }
 
-/* A bind source is taken as the host has it: cloned before the tree is made
- * read-only, and before a pivot or a mask could cover it. */
-static int open_bind_sources(const struct nsd_view *v, int binds[NSD_MAX_MOUNTS], int *step, int *index)
+static int clone_from_host(const struct nsd_spawn_config *cfg, struct nsd_host_clones *clones, int *step,
+                           int *index)
 {
-    for (uint32_t i = 0; i < v->nmounts && i < NSD_MAX_MOUNTS; i++) {
-        binds[i] = -1;
-        if (v->mounts[i].kind == NSD_MOUNT_BIND && (binds[i] = nsd_raw_open_tree_clone(v->mounts[i].source)) < 0) {
+    char device[32] = "/dev/";
+
+    for (int i = 0; i < NSD_MAX_MOUNTS; i++)
+        clones->binds[i] = -1;
+    for (int i = 0; i < NSD_DEVICE_COUNT; i++)
+        clones->devices[i] = -1;
+    for (uint32_t i = 0; i < cfg->view.nmounts && i < NSD_MAX_MOUNTS; i++) {
+        const struct nsd_mount *m = &cfg->view.mounts[i];
+        if (m->kind == NSD_MOUNT_BIND && (clones->binds[i] = nsd_raw_open_tree_clone(m->source)) < 0) {
             *index = (int)i;
             return fail(step, NSD_STEP_MOUNT_BIND);
+        }
+    }
+    for (int i = 0; cfg->view.enabled && i < NSD_DEVICE_COUNT; i++) {
+        size_t n = 0;
+        for (; nsd_device_nodes[i][n]; n++)
+            device[5 + n] = nsd_device_nodes[i][n];
+        device[5 + n] = 0;
+        if ((clones->devices[i] = nsd_raw_open_tree_clone(device)) < 0) {
+            *index = i;
+            return fail(step, NSD_STEP_DEV_NODE);
         }
     }
     return 0;
 }
 
-int nsd_prepare_root(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index)
+int nsd_prepare_root(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
 
@@ -96,12 +111,12 @@ int nsd_prepare_root(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], 
      * this, our mounts would show up in the host's mount table. */
     if (mount("", "/", 0, MS_REC | MS_PRIVATE, 0) < 0)
         return fail(step, NSD_STEP_MOUNT_PRIVATE);
-    if (open_bind_sources(&cfg->view, binds, step, index) < 0)
+    if (clone_from_host(cfg, clones, step, index) < 0)
         return -1;
     return cfg->view.enabled ? enter_confined_root(ctx, step) : 0;
 }
 
-int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index)
+int nsd_setup_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
 
@@ -110,10 +125,10 @@ int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], 
     if (cfg->view.enabled && !cfg->rootfs) {
         if (cfg->mount_proc && mount("proc", "proc", "proc", PROC_FLAGS, 0) < 0)
             return fail(step, NSD_STEP_MOUNT_PROC);
-        return nsd_setup_view(ctx, binds, step, index);
+        return nsd_setup_view(ctx, clones, step, index);
     }
     if (cfg->view.enabled)
-        return pivot_here(ctx, binds, step, index);
+        return pivot_here(ctx, clones, step, index);
 
     if (cfg->rootfs) {
         /* pivot_root needs the new root to be a mount point. */
@@ -121,7 +136,7 @@ int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], 
             return fail(step, NSD_STEP_BIND_ROOTFS);
         if (chdir(cfg->rootfs) < 0)
             return fail(step, NSD_STEP_CHDIR_ROOTFS);
-        if (pivot_here(ctx, binds, step, index) < 0)
+        if (pivot_here(ctx, clones, step, index) < 0)
             return -1;
     } else if (cfg->mount_proc) {
         if (mount("proc", "/proc", "proc", PROC_FLAGS, 0) < 0)
@@ -132,7 +147,7 @@ int nsd_setup_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], 
         return fail(step, NSD_STEP_READONLY);
     if (cfg->view.nmounts && chdir("/") < 0)
         return fail(step, NSD_STEP_CHDIR);
-    if (cfg->view.nmounts && nsd_setup_user_mounts(ctx, binds, step, index) < 0)
+    if (cfg->view.nmounts && nsd_setup_user_mounts(ctx, clones, step, index) < 0)
         return -1;
     return 0;
 }

@@ -82,7 +82,8 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     sigset_t fwd;
     char go;
     ssize_t n;
-    int step, index = -1, binds[NSD_MAX_MOUNTS];
+    int step, index = -1;
+    struct nsd_host_clones clones;
     pid_t cmd;
 
     /* 1. Drop every fd of the spawner (its socket to the server) at once:
@@ -112,12 +113,12 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
      *    turns read-only next) and the root of the sandbox's filesystem. */
     if (nsd_drop_groups() < 0)
         die(ctx, NSD_STEP_SETGROUPS);
-    if (nsd_setup_timens(ctx, &step) < 0 || nsd_prepare_root(ctx, binds, &step, &index) < 0)
+    if (nsd_setup_timens(ctx, &step) < 0 || nsd_prepare_root(ctx, &clones, &step, &index) < 0)
         die_at(ctx, step, index);
     become_inside_user(ctx);
 
     /* 5. Namespaces, in dependency order. */
-    if (nsd_setup_mounts(ctx, binds, &step, &index) < 0 ||
+    if (nsd_setup_mounts(ctx, &clones, &step, &index) < 0 ||
         nsd_setup_uts_net(ctx, &step) < 0)
         die_at(ctx, step, index);
     if (chdir(ctx->cwd) < 0)

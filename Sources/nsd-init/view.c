@@ -1,7 +1,7 @@
 /* view.c — the confined sandbox's filesystem, assembled inside the new root
- * (the current directory) before pivot_root, so the host's paths (device
- * nodes, /dev/null for masks, bind sources) are still reachable by their
- * absolute names:
+ * (the current directory; with a rootfs, before pivot_root). What comes from
+ * the host (device nodes, bind sources) is cloned with open_tree before
+ * anything covers it; masks bind the new /dev/null:
  *   /dev      a tmpfs with bind mounts of a few host device nodes, a new
  *             devpts instance, /dev/shm, and /dev/mqueue with "ipc";
  *   /tmp      a private tmpfs (without a rootfs);
@@ -24,7 +24,7 @@
 
 #define WRITABLE_FLAGS (MS_NOSUID | MS_NODEV)
 
-static const char *const device_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+const char *const nsd_device_nodes[NSD_DEVICE_COUNT] = { "null", "zero", "full", "random", "urandom", "tty" };
 
 static const char *const dev_links[][2] = {
     { "pts/ptmx", "dev/ptmx" },
@@ -101,20 +101,22 @@ static int make_file(const char *path)
     return close(fd);
 }
 
-static int make_dev(const struct nsd_spawn_config *cfg, int *step, int *index)
+/* The device nodes are the host's, cloned by nsd_prepare_root: each one is
+ * moved onto an empty file of the new /dev. */
+static int make_dev(const struct nsd_spawn_config *cfg, int devices[NSD_DEVICE_COUNT], int *step, int *index)
 {
-    char target[32] = "dev/", source[32] = "/dev/";
+    char target[32] = "dev/";
 
     if (mkdir_exists_ok("dev", 0755) < 0 ||
         mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
         return fail(step, NSD_STEP_MOUNT_DEV);
-    for (size_t i = 0; i < sizeof device_nodes / sizeof device_nodes[0]; i++) {
+    for (int i = 0; i < NSD_DEVICE_COUNT; i++) {
         size_t n = 0;
-        for (; device_nodes[i][n]; n++)
-            target[4 + n] = source[5 + n] = device_nodes[i][n];
-        target[4 + n] = source[5 + n] = 0;
-        if (make_file(target) < 0 || mount(source, target, 0, MS_BIND, 0) < 0)
-            return fail_at(step, NSD_STEP_DEV_NODE, index, (int)i);
+        for (; nsd_device_nodes[i][n]; n++)
+            target[4 + n] = nsd_device_nodes[i][n];
+        target[4 + n] = 0;
+        if (make_file(target) < 0 || nsd_raw_move_mount(devices[i], target) < 0)
+            return fail_at(step, NSD_STEP_DEV_NODE, index, i);
     }
     if (mkdir_exists_ok("dev/pts", 0755) < 0 ||
         mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
@@ -198,22 +200,22 @@ static int user_mount(const struct nsd_mount *m, int tree, int *step, int *index
     return 0;
 }
 
-int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index)
+int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index)
 {
     const struct nsd_view *v = &ctx->cfg->view;
 
     for (int i = 0; i < (int)v->nmounts; i++)
-        if (user_mount(&v->mounts[i], binds[i], step, index, i) < 0)
+        if (user_mount(&v->mounts[i], clones->binds[i], step, index, i) < 0)
             return -1;
     return 0;
 }
 
-int nsd_setup_view(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], int *step, int *index)
+int nsd_setup_view(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index)
 {
     const struct nsd_view *v = &ctx->cfg->view;
     int i;
 
-    if (make_dev(ctx->cfg, step, index) < 0)
+    if (make_dev(ctx->cfg, clones->devices, step, index) < 0)
         return -1;
     if (v->private_tmp && mount("tmpfs", "tmp", "tmpfs", WRITABLE_FLAGS, "mode=1777") < 0)
         return fail(step, NSD_STEP_MOUNT_TMP);
@@ -223,5 +225,5 @@ int nsd_setup_view(const struct nsd_init_ctx *ctx, int binds[NSD_MAX_MOUNTS], in
     for (i = 0; v->read_only && v->read_only[i]; i++)
         if (read_only(v->read_only[i] + 1, step, index, i) < 0)
             return -1;
-    return nsd_setup_user_mounts(ctx, binds, step, index);
+    return nsd_setup_user_mounts(ctx, clones, step, index);
 }

@@ -35,7 +35,11 @@ struct ConfinementTests {
     @Test func defaultSandboxHasDockersCapabilitiesSeccompAndNoNewPrivs() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
-        try await server.withSandbox(["command": ["sleep", "30"]]) { sandbox in
+        let devices = "for n in null zero full random urandom tty; do test -c /dev/$n || echo not-a-device:$n; done; head -c 3 /dev/zero | od -An -tx1; exec sleep 30"
+        try await server.withSandbox(["command": ["/bin/sh", "-c", devices]]) { sandbox in
+            // /dev holds the host's device nodes (and reads like them), nothing else.
+            let logs = try await server.logs(sandbox.id) { $0.hasSuffix("\n") }
+            #expect(logs == " 00 00 00\n", "\(logs)")
             let status = try await Self.status(ofCommandOf: sandbox)
             #expect(status["CapEff"] == Self.dockerCapabilities)
             #expect(status["CapPrm"] == Self.dockerCapabilities)

@@ -189,7 +189,7 @@ import Testing
         try #require(Host.isRoot, "needs root to mount a tmpfs")
         let directory = try Self.stateDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try #require(try Host.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", directory]).status == 0)
+        try #require(try Host.run(["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", directory]).status == 0)
         defer { _ = try? Host.run(["umount", "-l", directory]) }
         let server = try ServerBinary(stateDirectory: directory)
         defer { server.stop(); killSandboxes(in: directory) }

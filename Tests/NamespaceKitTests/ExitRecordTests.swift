@@ -34,18 +34,6 @@ struct ExitRecordTests {
         }
     }
 
-    @Test func readTakesTheFileAsTheRecord() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exit-record-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("exit").path
-        #expect(ExitRecord.read(path) == nil)
-        try Data("signal 15 1700000000000000000\n".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(ExitRecord.read(path)?.signal == 15)
-        try Data("signal 15 17000".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(ExitRecord.read(path) == nil)
-    }
-
     @Test func settlePrefersTheRecordThenTheReapedStatus() throws {
         let spec = try JSONDecoder().decode(SandboxSpecRequest.self, from: Data(#"{"command":["/bin/true"]}"#.utf8)).resolve()
         let running = Sandbox(id: "s", name: nil, state: .running, pid: 10, startTime: 1, createdAt: Date(), exitedAt: nil,

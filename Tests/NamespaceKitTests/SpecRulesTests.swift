@@ -49,7 +49,7 @@ struct SpecRulesTests {
         #expect(!spec.readonlyRootfs)
         #expect(spec.user == SandboxSpec.Identity(uid: 0, gid: 0))
         #expect(spec.uidMappings == nil && spec.timeOffsets == nil && spec.labels.isEmpty)
-        let user = try Self.resolve(#"\#(Self.run),"namespaces":["user","time"]"#)
+        let user = try Self.resolve(#"\#(Self.run),"namespaces":["user","time"],"privileged":true"#)
         #expect(user.uidMappings == SandboxSpec.defaultMapping && user.gidMappings == SandboxSpec.defaultMapping)
         #expect(user.timeOffsets == SandboxSpec.TimeOffsets(monotonic: 0, boottime: 0))
         #expect(!user.mountProc)
@@ -134,7 +134,7 @@ struct SpecRulesTests {
     }
 
     static func userSpec(uid: String, gid: String? = nil, extra: String = "") -> String {
-        #"\#(run),"namespaces":["user"],"uidMappings":\#(uid),"gidMappings":\#(gid ?? uid)\#(extra)"#
+        #"\#(run),"namespaces":["user"],"privileged":true,"uidMappings":\#(uid),"gidMappings":\#(gid ?? uid)\#(extra)"#
     }
 
     @Test func mappingCountsAndRanges() throws {
@@ -190,7 +190,7 @@ struct SpecRulesTests {
 
     @Test func timeOffsets() throws {
         func offsets(_ monotonic: String, _ boottime: String = "0") -> String {
-            #"\#(Self.run),"namespaces":["time"],"timeOffsets":{"monotonic":\#(monotonic),"boottime":\#(boottime)}"#
+            #"\#(Self.run),"namespaces":["time"],"privileged":true,"timeOffsets":{"monotonic":\#(monotonic),"boottime":\#(boottime)}"#
         }
         #expect(try Self.refusal(offsets("2147483647", "-2147483648")) == nil)
         #expect(try Self.refusal(offsets("2147483648")) == "timeOffsets.monotonic")
@@ -198,7 +198,7 @@ struct SpecRulesTests {
         #expect(Self.decodingFails(offsets("1.5")))
         #expect(Self.decodingFails(offsets("1e300")))
         #expect(Self.decodingFails(offsets("\"1\"")))
-        let partial = try Self.resolve(#"\#(Self.run),"namespaces":["time"],"timeOffsets":{"boottime":5}"#)
+        let partial = try Self.resolve(#"\#(Self.run),"namespaces":["time"],"privileged":true,"timeOffsets":{"boottime":5}"#)
         #expect(partial.timeOffsets == SandboxSpec.TimeOffsets(monotonic: 0, boottime: 5))
         #expect(try Self.refusal(#"\#(Self.run),"timeOffsets":{"boottime":5}"#) == "timeOffsets")
     }
@@ -220,11 +220,13 @@ struct SpecRulesTests {
     }
 
     @Test func namespaces() throws {
-        #expect(try Self.refusal(#"\#(Self.run),"namespaces":[]"#) == nil)
+        #expect(try Self.refusal(#"\#(Self.run),"namespaces":[],"privileged":true"#) == nil)
+        // Without "mnt" a sandbox would share the host's filesystem: only privileged.
+        #expect(try Self.refusal(#"\#(Self.run),"namespaces":[]"#) == "namespaces")
         #expect(try Self.refusal(#"\#(Self.run),"namespaces":["pid","pid"]"#) == "namespaces")
         #expect(Self.decodingFails(#"\#(Self.run),"namespaces":["PID"]"#))
         #expect(Self.decodingFails(#"\#(Self.run),"namespaces":["nope"]"#))
-        #expect(try Self.resolve(#"\#(Self.run),"namespaces":["time","user"]"#).namespaces == [.time, .user])
+        #expect(try Self.resolve(#"\#(Self.run),"namespaces":["time","user"],"privileged":true"#).namespaces == [.time, .user])
     }
 
     @Test func unknownMembersAndWrongTypesAreDecodingErrors() {

@@ -19,7 +19,7 @@ enum Adoption {
                    case let fd = nsd_pidfd_open(sandbox.pid), fd >= 0 {
                     result.pidfds[id] = fd
                 } else {
-                    sandbox.settle(record: ExitRecord.read(state.exitRecord(of: id)), reaped: nil)
+                    sandbox.settle(record: state.exitRecord(of: id), reaped: nil)
                     result.notes.append("sandbox \(id) ended while the server was down: "
                         + (sandbox.exitStatusUnknown ? "exit status unknown" : "exit recorded"))
                 }

@@ -37,7 +37,7 @@ enum Orphans {
             kill(orphan.pid, SIGKILL)
             notes.append("killed sandbox \(orphan.id) (pid \(orphan.pid)): it started but its creation was never recorded")
         }
-        let directories = (try? FileManager.default.contentsOfDirectory(atPath: state.sandboxesRoot)) ?? []
+        let directories = state.sandboxDirectories
         // Not recycled: a killed orphan's processes may not all be gone yet.
         for id in directories where !known.contains(id) { state.remove(id, recycle: false) }
         return notes

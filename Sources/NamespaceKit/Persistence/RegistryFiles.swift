@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SystemPackage
 
 /// The registry's files in the state directory:
 /// `snapshot.<G>.json` (the whole registry at generation G; the newest two are kept) and
@@ -28,17 +29,21 @@ struct RegistryFiles: Sendable {
     /// temp file, fsync, rename, fsync of the directory.
     func writeAtomically(_ data: Data, to path: String, sync: Bool) throws(SystemError) {
         let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SystemError("open", temporary) }
+        let file: FileDescriptor
+        do throws(Errno) { file = try Syscall.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW) } catch {
+            throw SystemError("open", temporary, errno: error)
+        }
         do throws(SystemError) {
-            try Self.writeAll(fd, Array(data), path: temporary)
-            if sync, fsync(fd) != 0 { throw SystemError("fsync", temporary) }
+            try Self.writeAll(file, data, path: temporary)
+            if sync {
+                do throws(Errno) { try Syscall.sync(file) } catch { throw SystemError("fsync", temporary, errno: error) }
+            }
         } catch {
-            close(fd)
+            try? file.close()
             unlink(temporary)
             throw error
         }
-        close(fd)
+        try? file.close()
         guard rename(temporary, path) == 0 else {
             let error = SystemError("rename", temporary)
             unlink(temporary)
@@ -48,19 +53,19 @@ struct RegistryFiles: Sendable {
     }
 
     func syncDirectory() throws(SystemError) {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open", directory) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw SystemError("fsync", directory) }
+        do throws(Errno) {
+            let fd = try Syscall.open(directory, O_RDONLY | O_DIRECTORY)
+            defer { try? fd.close() }
+            try Syscall.sync(fd)
+        } catch {
+            throw SystemError("fsync", directory, errno: error)
+        }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SystemError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw SystemError("write", path) }
-            offset += n
+    /// swift-system's `writeAll`, its error as a `SystemError` naming the file.
+    static func writeAll<Bytes: Sequence<UInt8>>(_ file: FileDescriptor, _ bytes: Bytes, path: String) throws(SystemError) {
+        do { _ = try file.writeAll(bytes) } catch {
+            throw SystemError("write", path, errno: (error as? Errno) ?? .ioError)
         }
     }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SystemPackage
 
 /// Durability for the in-memory registry: changes are appended to a journal and made durable
 /// in groups (concurrent creates share one fdatasync), and the journal is folded into a new
@@ -23,7 +24,7 @@ public final class RegistryStore: @unchecked Sendable {
     private var resolved: UInt64 = 0
     private var writing = false
     private var failures: [(from: UInt64, through: UInt64, error: SystemError)] = []
-    private var journalFD: Int32 = -1
+    private var journal: FileDescriptor?
     private var generation: UInt64 = 0
     private var entriesInJournal = 0
     private var compacting = false
@@ -55,11 +56,11 @@ public final class RegistryStore: @unchecked Sendable {
 
     private func openJournal(_ generation: UInt64) throws(SystemError) {
         let path = files.journal(generation)
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SystemError("open", path) }
+        let file: FileDescriptor
+        do throws(Errno) { file = try Self.openJournal(path) } catch { throw SystemError("open", path, errno: error) }
         condition.lock()
-        if journalFD >= 0 { close(journalFD) }
-        journalFD = fd
+        try? journal?.close()
+        journal = file
         entriesInJournal = 0
         condition.unlock()
         if durability == .fsync { try files.syncDirectory() }
@@ -107,11 +108,11 @@ public final class RegistryStore: @unchecked Sendable {
             let batch = pending
             let first = resolved + 1
             let target = appended
-            let fd = journalFD
+            let file = journal
             let path = files.journal(generation)
             pending.removeAll(keepingCapacity: true)
             condition.unlock()
-            let result = Result { () throws(SystemError) in try self.write(batch, to: fd, path: path) }
+            let result = Result { () throws(SystemError) in try self.write(batch, to: file, path: path) }
             condition.lock()
             writing = false
             resolved = target
@@ -179,18 +180,17 @@ public final class RegistryStore: @unchecked Sendable {
         let next = generation + 1
         let image = capture?() ?? RegistryImage()
         let path = files.journal(next)
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        let opened = fd >= 0 ? nil : SystemError("open", path)
-        if fd >= 0 {
-            close(journalFD)
-            journalFD = fd
+        let opened = Result { () throws(Errno) in try Self.openJournal(path) }
+        if case .success(let file) = opened {
+            try? journal?.close()
+            journal = file
             generation = next
             entriesInJournal = 0
         }
         writing = false
         condition.broadcast()
         condition.unlock()
-        if let opened { return .failure(opened) }
+        if case .failure(let error) = opened { return .failure(SystemError("open", path, errno: error)) }
         let started = DispatchTime.now().uptimeNanoseconds
         let result = Result { () throws(SystemError) -> SnapshotStats in
             let bytes = try writeSnapshot(image, generation: next)
@@ -203,8 +203,9 @@ public final class RegistryStore: @unchecked Sendable {
 
     /// Appends a batch, a line of JSON per change; on failure the journal is cut back so no
     /// half-written change stays in it.
-    private func write(_ batch: [JournalEntry], to fd: Int32, path: String) throws(SystemError) {
+    private func write(_ batch: [JournalEntry], to journal: FileDescriptor?, path: String) throws(SystemError) {
         guard !batch.isEmpty else { return }
+        guard let journal else { throw SystemError("write", path, errno: .badFileDescriptor) }
         let encoder = JSONEncoder()
         var bytes: [UInt8] = []
         for entry in batch {
@@ -212,14 +213,20 @@ public final class RegistryStore: @unchecked Sendable {
             bytes += line
             bytes.append(UInt8(ascii: "\n"))
         }
-        let start = lseek(fd, 0, SEEK_END)
+        let start = try? journal.seek(offset: 0, from: .end)
         do throws(SystemError) {
-            try RegistryFiles.writeAll(fd, bytes, path: path)
-            if durability == .fsync, fdatasync(fd) != 0 { throw SystemError("fdatasync", path) }
+            try RegistryFiles.writeAll(journal, bytes, path: path)
+            if durability == .fsync {
+                do throws(Errno) { try Syscall.syncData(journal) } catch { throw SystemError("fdatasync", path, errno: error) }
+            }
         } catch {
-            if start >= 0 { _ = ftruncate(fd, start) }
+            if let start { try? Syscall.truncate(journal, to: start) }
             throw error
         }
+    }
+
+    private static func openJournal(_ path: String) throws(Errno) -> FileDescriptor {
+        try Syscall.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW)
     }
 
     /// Returns the snapshot's size in bytes.

@@ -18,10 +18,6 @@ struct ExitRecord: Sendable, Equatable {
         default: return nil
         }
     }
-
-    static func read(_ path: String) -> ExitRecord? {
-        ProcFS.read(path, limit: 256).flatMap(parse)
-    }
 }
 
 extension Sandbox {

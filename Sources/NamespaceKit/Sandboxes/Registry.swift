@@ -9,9 +9,12 @@ public final class Registry: Sendable {
         var sandbox: Sandbox
         /// Creation order: entries are kept in a dictionary, so removal costs O(1), not O(n).
         var sequence: UInt64
-        /// Owned by the registry; -1 once the sandbox has been reaped.
-        var pidfd: Int32
+        /// Nil once the sandbox has been reaped.
+        var pidfd: PidFD?
         var waiters: [UInt64: Waiter] = [:]
+        /// DELETEs whose journal entry is written or being written: the registry's files hold
+        /// the sandbox as deleted, so a snapshot leaves it out and its exit is not journaled.
+        var deletions = 0
     }
 
     struct State {
@@ -39,7 +42,6 @@ public final class Registry: Sendable {
     }
 
     let state = Mutex(State())
-
 
     public init() {}
 
@@ -88,35 +90,44 @@ public final class Registry: Sendable {
     func insert(_ sandbox: Sandbox, pidfd: Int32, created: [UInt64]) {
         state.withLock { s in
             s.reservedSlots -= 1
-            s.add(Entry(sandbox: sandbox, sequence: 0, pidfd: pidfd))
+            s.add(Entry(sandbox: sandbox, sequence: 0, pidfd: PidFD(pidfd)))
             for inode in created { s.inodeOwners[inode] = sandbox.id }
         }
     }
 
-    /// Records the end of a sandbox and hands back the waiters to notify (outside the lock).
-    func markExited(id: String, update: (inout Sandbox) -> Void) -> (Sandbox, [Waiter])? {
-        let result: (Sandbox, [Waiter], Int32)? = state.withLock { s in
+    /// A DELETE is about to journal the sandbox's removal.
+    func beginDeletion(id: String) {
+        state.withLock { s in s.entries[id]?.deletions += 1 }
+    }
+
+    /// Journaling the removal failed: the sandbox stays.
+    func abandonDeletion(id: String) {
+        state.withLock { s in s.entries[id]?.deletions -= 1 }
+    }
+
+    /// Records the end of a sandbox and hands back the waiters to notify (outside the lock), and
+    /// whether its removal is journaled already.
+    func markExited(id: String, update: (inout Sandbox) -> Void) -> (sandbox: Sandbox, waiters: [Waiter], deleted: Bool)? {
+        let result: (Sandbox, [Waiter], Bool)? = state.withLock { s in
             guard var entry = s.entries[id], entry.sandbox.state == .running else { return nil }
             update(&entry.sandbox)
             s.running -= 1
             let waiters = Array(entry.waiters.values)
-            let fd = entry.pidfd
             entry.waiters = [:]
-            entry.pidfd = -1
+            entry.pidfd = nil
             s.entries[id] = entry
-            return (entry.sandbox, waiters, fd)
+            return (entry.sandbox, waiters, entry.deletions > 0)
         }
         guard let result else { return nil }
-        if result.2 >= 0 { close(result.2) }
-        return (result.0, result.1)
+        return (result.0, result.1, result.2)
     }
 
     /// Runs `body` with the sandbox's pidfd while it is guaranteed open; nil when not running.
     func withPidfd<T>(_ reference: String, _ body: (Int32, Sandbox) -> T) throws(SandboxError) -> T {
         try state.withLock { s throws(SandboxError) in
             guard let id = Self.lookup(s, reference), let entry = s.entries[id] else { throw .notFound(reference) }
-            guard entry.sandbox.state == .running, entry.pidfd >= 0 else { throw .notRunning(entry.sandbox.id) }
-            return body(entry.pidfd, entry.sandbox)
+            guard entry.sandbox.state == .running, let pidfd = entry.pidfd else { throw .notRunning(entry.sandbox.id) }
+            return body(pidfd.rawValue, entry.sandbox)
         }
     }
 
@@ -169,7 +180,7 @@ public final class Registry: Sendable {
     func image(now: Double) -> RegistryImage {
         state.withLock { s in
             var image = RegistryImage()
-            for entry in s.ordered {
+            for entry in s.ordered where entry.deletions == 0 {
                 image.order.append(entry.sandbox.id)
                 image.sandboxes[entry.sandbox.id] = SandboxRecord(entry.sandbox)
             }
@@ -182,7 +193,7 @@ public final class Registry: Sendable {
     func restore(_ image: RegistryImage, sandboxes: [Sandbox], pidfds: [String: Int32]) {
         state.withLock { s in
             for sandbox in sandboxes {
-                s.add(Entry(sandbox: sandbox, sequence: 0, pidfd: pidfds[sandbox.id] ?? -1))
+                s.add(Entry(sandbox: sandbox, sequence: 0, pidfd: pidfds[sandbox.id].map(PidFD.init)))
                 if let name = sandbox.name { s.names[name] = sandbox.id }
                 for type in sandbox.spec.namespaces { if let inode = sandbox.namespaces[type] ?? nil { s.inodeOwners[inode] = sandbox.id } }
             }
@@ -198,12 +209,7 @@ public final class Registry: Sendable {
             for case let inode? in entry.sandbox.namespaces.values where s.inodeOwners[inode] == id {
                 s.inodeOwners[inode] = nil
             }
-            if entry.pidfd >= 0 { close(entry.pidfd) }
             return entry.sandbox
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -4,6 +4,7 @@ import Glibc
 import CNamespace
 import Foundation
 import Synchronization
+import SystemPackage
 
 /// Creates, supervises and removes sandboxes. Knows nothing of HTTP: every answer is a value
 /// or a `SandboxError`.
@@ -33,14 +34,16 @@ public final class SandboxManager: Sendable {
     public init(stateDirectory: String, quota: Int, durability: RegistryStore.Durability = .fsync,
                 allowEmptyRegistry: Bool = false, hiddenPaths: [String] = []) throws {
         let registry = Registry()
-        let state = StateDirectory(root: stateDirectory)
-        do throws(SystemError) { try state.prepare() } catch { throw StartupRefusal(description: error.description) }
+        let state: StateDirectory
+        do throws(StateDirectoryRefusal) { state = try StateDirectory.open(stateDirectory) } catch {
+            throw StartupRefusal(description: error.description)
+        }
         do throws(SystemError) {
-            confinement = try ConfinementSettings.prepare(stateDirectory: stateDirectory, hidden: hiddenPaths)
+            confinement = try ConfinementSettings.prepare(stateDirectory: state.root, hidden: hiddenPaths)
         } catch {
             throw StartupRefusal(description: error.description)
         }
-        let store = RegistryStore(directory: stateDirectory, durability: durability)
+        let store = RegistryStore(directory: state.root, durability: durability)
         let loaded: RegistryLoader.Loaded
         do throws(RegistryLoader.Refusal) { loaded = try store.load(allowEmpty: allowEmptyRegistry) } catch {
             throw StartupRefusal(description: error.description)
@@ -247,7 +250,7 @@ public final class SandboxManager: Sendable {
     }
 
     /// The log file, open, with its size at this moment (an empty log when it is gone).
-    public func logs(_ reference: String, stream: LogStream) throws(SandboxError) -> (fd: Int32, size: UInt64)? {
+    public func logs(_ reference: String, stream: LogStream) throws(SandboxError) -> (file: FileDescriptor, size: UInt64)? {
         let sandbox = try get(reference)
         return state.openLog(sandbox.id, stream: stream)
     }
@@ -280,14 +283,28 @@ public final class SandboxManager: Sendable {
         if let failed { throw .spawnFailed(step: "pidfd_send_signal", errno: .init(rawValue: failed)) }
     }
 
-    /// Kills the whole sandbox if it runs, reaps it, then forgets it and removes its files.
-    /// `completion` gets the error of recording the removal, if that failed.
+    /// Journals the removal, then kills the whole sandbox if it runs, reaps it, forgets it and
+    /// removes its files. `completion` gets the error of recording the removal, if that failed:
+    /// then nothing else happened, and the sandbox runs on. A crash after the entry is durable
+    /// finishes the removal at the next start (an init the registry does not know is killed).
     public func delete(_ reference: String, completion: @escaping @Sendable (SystemError?) -> Void) throws(SandboxError) {
         try delete(reference, journal: true, completion: completion)
     }
 
     private func delete(_ reference: String, journal: Bool, completion: @escaping @Sendable (SystemError?) -> Void) throws(SandboxError) {
         let sandbox = try get(reference)
+        if journal {
+            registry.beginDeletion(id: sandbox.id)
+            // Held ahead so that no snapshot is taken while the entry's fate is open: it would
+            // leave out a sandbox whose removal may yet fail.
+            let sequence = store.appendAhead(.delete(sandbox.id))
+            do throws(SystemError) { try store.waitDurable(sequence) } catch {
+                registry.abandonDeletion(id: sandbox.id)
+                store.settle()
+                return completion(error)
+            }
+            store.settle()
+        }
         if sandbox.state == .running {
             _ = try? registry.withPidfd(sandbox.id) { pidfd, running in
                 // Without a pid namespace the init's death does not take the command with it.
@@ -297,30 +314,25 @@ public final class SandboxManager: Sendable {
                 nsd_pidfd_send_signal(pidfd, SIGKILL)
             }
         }
-        try wait(sandbox.id, timeout: 3600) { [registry, state, store] exited in
+        try wait(sandbox.id, timeout: 3600) { [registry, state] exited in
             _ = registry.remove(id: exited.id)
             state.remove(exited.id, recycle: exited.spec.has(.pid))
-            guard journal else { return completion(nil) }
-            do throws(SystemError) {
-                try store.waitDurable(store.append(.delete(exited.id)))
-                completion(nil)
-            } catch {
-                completion(error)
-            }
+            completion(nil)
         }
     }
 
     // MARK: exit
 
     static func recordExit(id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory, store: RegistryStore) {
-        let record = ExitRecord.read(state.exitRecord(of: id))
+        let record = state.exitRecord(of: id)
         let reaped = status.reaped == 1 ? (status.exit_code, status.signal) : nil
-        guard let (exited, waiters) = registry.markExited(id: id, update: { sandbox in
+        guard let (exited, waiters, deleted) = registry.markExited(id: id, update: { sandbox in
             sandbox.settle(record: record, reaped: reaped)
         }) else { return }
         // The exit is in the sandbox's exit file already (a restart reads it from there); the
-        // journal entry can follow with the next sync.
-        store.flushLater(store.append(.put(exited)))
+        // journal entry can follow with the next sync. After a journaled removal it would bring
+        // the sandbox back on replay.
+        if !deleted { store.flushLater(store.append(.put(exited))) }
         waiters.forEach { $0(exited) }
     }
 }
