@@ -73,7 +73,7 @@ BENCH_TOOLS := bench/out/mhd-bare bench/out/procs bench/out/create-client bench/
 
 bench-deps: deps
 	@missing=""; \
-	for tool in wrk:wrk hyperfine:hyperfine jq:jq bwrap:bubblewrap lsns:util-linux curl:curl cc:gcc; do \
+	for tool in wrk:wrk hyperfine:hyperfine jq:jq bwrap:bubblewrap lsns:util-linux curl:curl cc:gcc perf:linux-perf; do \
 		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -56,6 +56,8 @@ static long iterations = 100;
 static double duration = 0;
 static long warmup = 0;
 static const char *spec = DEFAULT_SPEC;
+/* "Authorization: Bearer <NSD_TOKEN>\r\n" when NSD_TOKEN is set, else empty. */
+static char auth[512];
 static int wait_timeout = 30;
 static int no_wait = 0, keep = 0;
 static const char *ids_out = NULL, *delete_file = NULL, *raw_out = NULL;
@@ -293,11 +295,11 @@ request(struct conn *c, const char *method, const char *path, const char *body, 
   int hl;
   if (body)
     hl = snprintf(head, sizeof(head),
-                  "%s %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
-                  "Content-Length: %zu\r\n\r\n", method, path, host, port, blen);
+                  "%s %s HTTP/1.1\r\nHost: %s:%d\r\n%sContent-Type: application/json\r\n"
+                  "Content-Length: %zu\r\n\r\n", method, path, host, port, auth, blen);
   else
-    hl = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s:%d\r\n%s\r\n", method, path,
-                  host, port, strcmp(method, "GET") ? "Content-Length: 0\r\n" : "");
+    hl = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s:%d\r\n%s%s\r\n", method, path,
+                  host, port, auth, strcmp(method, "GET") ? "Content-Length: 0\r\n" : "");
   int retryable = !(body && strcmp(path, "/sandboxes") == 0);
   for (int attempt = 0; attempt < 2; attempt++) {
     if (c->fd < 0) {
@@ -518,6 +520,8 @@ int
 main(int argc, char **argv)
 {
   int opt;
+  if (getenv("NSD_TOKEN") && strlen(getenv("NSD_TOKEN")) < sizeof(auth) - 32)
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", getenv("NSD_TOKEN"));
   while ((opt = getopt(argc, argv, "H:p:c:n:d:w:b:t:WKo:x:r:h")) != -1) {
     switch (opt) {
     case 'H': host = optarg; break;

@@ -10,6 +10,12 @@ for t in wrk hyperfine lsns unshare jq curl cc pkg-config timeout; do
 done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/nsd-bench.XXXXXX")
+# The servers require a token, as every TCP listener does: the clients send it (curl -H, wrk -H,
+# create-client through NSD_TOKEN), so the figures include the check.
+NSD_TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32)
+export NSD_TOKEN
+(umask 077; printf '%s\n' "$NSD_TOKEN" >"$TMP/token")
+AUTH=(-H "Authorization: Bearer $NSD_TOKEN")
 declare -A SRV_PID=() SRV_PORT=() SRV_DIR=()
 PROCS_PID=""
 BARE_PID=""
@@ -73,7 +79,7 @@ stop_server() {
   local name=$1 pid=${SRV_PID[$1]:-} port=${SRV_PORT[$1]:-}
   [[ -n "$pid" ]] || return 0
   if kill -0 "$pid" 2>/dev/null; then
-    timeout 6 curl -s --max-time 5 "http://127.0.0.1:$port/sandboxes" 2>/dev/null |
+    timeout 6 curl -s "${AUTH[@]}" --max-time 5 "http://127.0.0.1:$port/sandboxes" 2>/dev/null |
       jq -r '.items[].id' 2>/dev/null >"$TMP/left-$name.ids"
     if [[ -s "$TMP/left-$name.ids" ]]; then
       log "server $name: deleting $(wc -l <"$TMP/left-$name.ids") leftover sandbox(es)"
@@ -148,7 +154,7 @@ start_server() {
   port=$(free_port)
   dir="$TMP/state-$name"
   local c=("$BIN" --listen "127.0.0.1:$port" --state-dir "$dir" --log-level warning
-           --threads "$THREADS" --durability "$durability")
+           --threads "$THREADS" --durability "$durability" --token-file "$TMP/token")
   cmd "${c[@]}"
   "${c[@]}" 2>"$TMP/server-$name.log" &
   SRV_PID[$name]=$!
@@ -169,8 +175,8 @@ start_server() {
 # run_wrk TAG wrk-args... -> WRK_LINE ("" on failure)
 run_wrk() {
   local tag=$1; shift
-  cmd wrk "$@" -s bench/wrk-report.lua
-  timeout $(( WRK_SECONDS + 60 )) wrk "$@" -s "$BENCH_DIR/wrk-report.lua" >"$TMP/wrk-$tag.txt" 2>&1
+  cmd wrk "$@" -H "Authorization: Bearer \$NSD_TOKEN" -s bench/wrk-report.lua
+  timeout $(( WRK_SECONDS + 60 )) wrk "$@" "${AUTH[@]}" -s "$BENCH_DIR/wrk-report.lua" >"$TMP/wrk-$tag.txt" 2>&1
   WRK_LINE=$(grep '^WRK_RESULT' "$TMP/wrk-$tag.txt" | tail -n1)
   [[ -n "$WRK_LINE" ]] || { log "wrk $tag failed:"; sed 's/^/    /' "$TMP/wrk-$tag.txt" >&2; }
 }
@@ -230,6 +236,8 @@ hf_pool() {
   read -r HF_MEAN_US HF_P50_US HF_P99_US HF_N <<<"$(stats "$TMP/hf-$1.raw")"
 }
 
+# What a user gets (confined), and the same unconfined: the work unshare/bwrap/clone3 do in "create".
 SPEC_MUIP='{"command":["/bin/true"],"namespaces":["mnt","uts","ipc","pid"]}'
-SPEC_MUIPN='{"command":["/bin/true"],"namespaces":["mnt","uts","ipc","pid","net"]}'
+SPEC_MUIP_PRIV='{"command":["/bin/true"],"namespaces":["mnt","uts","ipc","pid"],"privileged":true}'
+SPEC_MUIPN_PRIV='{"command":["/bin/true"],"namespaces":["mnt","uts","ipc","pid","net"],"privileged":true}'
 SPEC_SLEEP='{"command":["/bin/sleep","600"],"namespaces":["mnt","uts","ipc","pid"]}'

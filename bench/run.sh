@@ -4,9 +4,11 @@
 # Starts its own release servers (state directories under a fresh temporary directory), measures
 #   inventory    GET /namespaces (wrk, one keep-alive connection) vs `lsns --json` (hyperfine),
 #                with 0 / 1,000 / 4,000 / 8,000 extra processes in fresh namespaces (bench/procs.c)
-#   create       create + wait of /bin/true in mnt,uts,ipc,pid (and + net) over ONE keep-alive
-#                connection (bench/create-client.c) vs `unshare`, `bwrap` and a bare clone3 loop
-#                (bench/clone-loop.c); the DELETE of each sandbox runs after the timed part
+#   create       create + wait of /bin/true in mnt,uts,ipc,pid (and + net), privileged, over ONE
+#                keep-alive connection (bench/create-client.c) vs `unshare`, `bwrap` and a bare clone3
+#                loop (bench/clone-loop.c); the DELETE of each sandbox runs after the timed part
+#   confinement  the same with the default confinement vs privileged vs bwrap confining as much;
+#                the time of each confinement step from an strace
 #   concurrency  8 clients: sandboxes/s and create latency, --durability fsync vs none
 #   HTTP         GET /healthz and GET /limits with wrk at 64 and 256 connections vs bench/mhd-bare.c
 #   memory       server VmRSS idle, with 200 running sandboxes, after 3 rounds of 1,000 create/delete
@@ -26,7 +28,7 @@
 #   HTTP_ROUNDS    wrk rounds per HTTP figure, best kept   (5)
 #   MAX_SECONDS    hard bound for the whole run            (570)
 #   OUT            where the report goes                   (BENCHMARKS.md at the repo top; "-" for none)
-#   SECTIONS       parts to run, for working on one figure ("http create concurrency memory inventory");
+#   SECTIONS       parts to run, for working on one figure ("http create confinement concurrency memory inventory");
 #                  a partial run is printed, but BENCHMARKS.md is only written by a full one
 #
 # Files: this script (settings, server A, the order of sections), lib.sh (helpers, teardown),
@@ -57,7 +59,7 @@ CONC_SECONDS=${CONC_SECONDS:-10}
 WRK_SECONDS=${WRK_SECONDS:-4}
 HTTP_ROUNDS=${HTTP_ROUNDS:-5}
 OUT=${OUT:-$ROOT/BENCHMARKS.md}
-ALL_SECTIONS="http create concurrency memory inventory"
+ALL_SECTIONS="http create confinement concurrency memory inventory"
 SECTIONS=${SECTIONS:-$ALL_SECTIONS}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 [[ "$SECTIONS" == "$ALL_SECTIONS" ]] || OUT=-

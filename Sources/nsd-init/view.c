@@ -73,13 +73,18 @@ static int make_dirs(const char *path)
     return mkdir_exists_ok(buf, 0755);
 }
 
-/* An empty regular file to bind a file onto, its parents made as needed. */
+/* An empty regular file to bind a file onto, its parents made as needed
+ * (tried last: they usually exist). */
 static int make_file(const char *path)
 {
     char dir[4096];
     const char *slash = 0;
-    int fd;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 
+    if (fd >= 0)
+        return close(fd);
+    if (errno != ENOENT)
+        return -1;
     for (const char *p = path; *p; p++)
         if (*p == '/')
             slash = p;

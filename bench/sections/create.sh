@@ -1,4 +1,6 @@
 # Sourced by bench/run.sh when SECTIONS has "create": create + wait over one connection vs unshare, bwrap, clone3.
+# The sandboxes here are "privileged": unconfined, the same work as the references (the cost of the
+# default confinement is the "confinement" section's).
 # ================================================================ create, one connection
 # The --durability none server, for comparisons (started by the first section that needs it).
 [[ -n "${SRV_PID[B]:-}" ]] || start_server B none
@@ -11,11 +13,11 @@ PART=$(( (CREATE_ITERS + PARTS - 1) / PARTS ))
 HALF=$(( (CREATE_ITERS + 1) / 2 ))
 for variant in muip muipn; do
   if [[ $variant == muip ]]; then
-    spec=$SPEC_MUIP; ushare="unshare -muip --fork /bin/true"
+    spec=$SPEC_MUIP_PRIV; ushare="unshare -muip --fork /bin/true"
     bw="bwrap --unshare-ipc --unshare-pid --unshare-uts --dev-bind / / /bin/true"; cl=""
     label="mnt, uts, ipc, pid"
   else
-    spec=$SPEC_MUIPN; ushare="unshare -muipn --fork /bin/true"
+    spec=$SPEC_MUIPN_PRIV; ushare="unshare -muipn --fork /bin/true"
     bw="bwrap --unshare-ipc --unshare-pid --unshare-uts --unshare-net --dev-bind / / /bin/true"; cl="-N"
     label="mnt, uts, ipc, pid, net"
   fi

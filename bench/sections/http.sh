@@ -2,7 +2,7 @@
 # ================================================================ HTTP
 BARE_PORT=$(free_port)
 # The bare server answers /limits with the same bytes ours does (read once from a file).
-curl -s --max-time 10 "$A_URL/limits" >"$TMP/limits.json"
+curl -s "${AUTH[@]}" --max-time 10 "$A_URL/limits" >"$TMP/limits.json"
 LIMITS_BYTES=$(wc -c <"$TMP/limits.json")
 cmd bench/out/mhd-bare "$BARE_PORT" "$THREADS" limits.json
 "$OUT_DIR/mhd-bare" "$BARE_PORT" "$THREADS" "$TMP/limits.json" 2>"$TMP/mhd-bare.log" &

@@ -3,7 +3,7 @@
 log "memory: 200 running sandboxes (sleep 600)"
 : >"$TMP/sleep.ids"
 run_client sleep200 A -c 4 -n 50 -W -K -o "$TMP/sleep.ids" -b "$SPEC_SLEEP"
-RUNNING=$(curl -s --max-time 20 "$A_URL/sandboxes?state=running" | jq '.items | length' 2>/dev/null)
+RUNNING=$(curl -s "${AUTH[@]}" --max-time 20 "$A_URL/sandboxes?state=running" | jq '.items | length' 2>/dev/null)
 sleep 1
 RSS_200=$(rss_kib "$A_PID")
 log "RSS with ${RUNNING:-?} running sandboxes: $(mib "$RSS_200")"
@@ -18,7 +18,7 @@ for round in 1 2 3; do
   RSS_ROUNDS+=("$(rss_kib "$A_PID")")
   log "RSS after round $round: $(mib "${RSS_ROUNDS[-1]}") ($(field rate "$CC_LINE") sandboxes/s, $(field errors "$CC_LINE") errors)"
 done
-LEFT=$(curl -s --max-time 20 "$A_URL/sandboxes" | jq '.items | length' 2>/dev/null)
+LEFT=$(curl -s "${AUTH[@]}" --max-time 20 "$A_URL/sandboxes" | jq '.items | length' 2>/dev/null)
 LEFT_DIRS=$(find "${SRV_DIR[A]}/sandboxes" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 STATE_KIB=$(du -sk "${SRV_DIR[A]}" 2>/dev/null | cut -f1)
 [[ "${LEFT:-x}" == 0 ]] || note "after the memory rounds the registry still lists ${LEFT:-?} sandboxes"
