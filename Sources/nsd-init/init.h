@@ -104,7 +104,8 @@ int nsd_setup_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clo
 int nsd_setup_view(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index);
 /* Only the spec's mounts, relative to the current directory. */
 int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index);
-/* open_tree(OPEN_TREE_CLONE | AT_RECURSIVE) and move_mount of such a tree. */
+/* open_tree(OPEN_TREE_CLONE | AT_RECURSIVE) of a path resolved without
+ * following any symlink, and move_mount of such a tree. */
 int nsd_raw_open_tree_clone(const char *path);
 int nsd_raw_move_mount(int tree, const char *target);
 int nsd_setup_uts_net(const struct nsd_init_ctx *ctx, int *step);

@@ -43,6 +43,20 @@ static int pivot_here(const struct nsd_init_ctx *ctx, struct nsd_host_clones *cl
     return 0;
 }
 
+/* The rootfs as a mount of its own (pivot_root needs one), entered through
+ * the cloned tree itself: a path swapped for a symlink between the server's
+ * check and here is never followed. */
+static int enter_rootfs(const struct nsd_spawn_config *cfg, int *step)
+{
+    int tree = nsd_raw_open_tree_clone(cfg->rootfs), rc;
+
+    if (tree < 0)
+        return fail(step, NSD_STEP_BIND_ROOTFS);
+    rc = nsd_raw_move_mount(tree, cfg->rootfs) < 0 || fchdir(tree) < 0 ? -1 : 0;
+    close(tree);
+    return rc < 0 ? fail(step, NSD_STEP_BIND_ROOTFS) : 0;
+}
+
 /* The confined root, made read-only (the host's always, a rootfs when
  * asked) and nodev in one call for every submount, so that a device node
  * made with CAP_MKNOD on a writable part opens nothing. Without a rootfs it
@@ -53,22 +67,20 @@ static int pivot_here(const struct nsd_init_ctx *ctx, struct nsd_host_clones *cl
 static int enter_confined_root(const struct nsd_init_ctx *ctx, int *step)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
-    const char *root = cfg->rootfs ? cfg->rootfs : "/";
     uint64_t attr = NSD_MOUNT_ATTR_NODEV;
 
     if (cfg->rootfs) {
-        /* pivot_root needs the new root to be a mount point. */
-        if (mount(cfg->rootfs, cfg->rootfs, 0, MS_BIND | MS_REC, 0) < 0)
-            return fail(step, NSD_STEP_BIND_ROOTFS);
+        if (enter_rootfs(cfg, step) < 0)
+            return -1;
         if (cfg->readonly_rootfs)
             attr |= NSD_MOUNT_ATTR_RDONLY;
     } else {
+        if (chdir("/") < 0)
+            return fail(step, NSD_STEP_CHDIR_ROOTFS);
         attr |= NSD_MOUNT_ATTR_RDONLY;
     }
-    if (nsd_raw_mount_setattr_recursive(root, attr) < 0)
+    if (nsd_raw_mount_setattr_recursive(".", attr) < 0)
         return fail(step, NSD_STEP_READONLY);
-    if (chdir(root) < 0)
-        return fail(step, NSD_STEP_CHDIR_ROOTFS);
     return 0;
 }
 
@@ -131,12 +143,7 @@ int nsd_setup_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clo
         return pivot_here(ctx, clones, step, index);
 
     if (cfg->rootfs) {
-        /* pivot_root needs the new root to be a mount point. */
-        if (mount(cfg->rootfs, cfg->rootfs, 0, MS_BIND | MS_REC, 0) < 0)
-            return fail(step, NSD_STEP_BIND_ROOTFS);
-        if (chdir(cfg->rootfs) < 0)
-            return fail(step, NSD_STEP_CHDIR_ROOTFS);
-        if (pivot_here(ctx, clones, step, index) < 0)
+        if (enter_rootfs(cfg, step) < 0 || pivot_here(ctx, clones, step, index) < 0)
             return -1;
     } else if (cfg->mount_proc) {
         if (mount("proc", "/proc", "proc", PROC_FLAGS, 0) < 0)

@@ -86,9 +86,23 @@ int nsd_raw_mount_setattr_recursive(const char *path, uint64_t attr)
     return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &a, sizeof a);
 }
 
+/* The path was made real (no symlink in it) by the server: one that appears
+ * meanwhile (a component swapped for a link to the state directory, or to
+ * "/") fails with ELOOP instead of being followed. */
 int nsd_raw_open_tree_clone(const char *path)
 {
-    return (int)syscall(SYS_open_tree, AT_FDCWD, path, 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE);
+    struct {
+        uint64_t flags, mode, resolve;
+    } how = { .flags = O_PATH | O_CLOEXEC, .mode = 0, .resolve = 0x04 /* RESOLVE_NO_SYMLINKS */ };
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how), tree, saved;
+
+    if (fd < 0)
+        return -1;
+    tree = (int)syscall(SYS_open_tree, fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    saved = errno;
+    close(fd);
+    errno = saved;
+    return tree;
 }
 
 int nsd_raw_move_mount(int tree, const char *target)

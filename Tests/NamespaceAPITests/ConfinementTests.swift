@@ -343,6 +343,15 @@ struct ConfinementTests {
         #expect(try await server.sandboxList().count == 0)
     }
 
+    @Test func aRootfsInsideTheStateDirectoryIs400AndAMissingOneIs422NamingIt() async throws {
+        let server = try TestServer()
+        let inside = try await server.postJSON("/sandboxes", ["command": ["/bin/true"], "rootfs": server.stateDirectory + "/sandboxes"])
+        #expect(inside.status == 400 && (inside.json["detail"] as? String ?? "").contains("rootfs"), "\(inside.text)")
+        let missing = try await server.postJSON("/sandboxes", ["command": ["/bin/true"], "rootfs": "/nsd-no-such-rootfs"])
+        #expect(missing.status == 422 && (missing.json["detail"] as? String ?? "").contains("rootfs /nsd-no-such-rootfs"), "\(missing.text)")
+        #expect(try await server.sandboxList().count == 0)
+    }
+
     // MARK: - helpers
 
     /// The block device holding the host's root filesystem: numbers, and its name in /dev.

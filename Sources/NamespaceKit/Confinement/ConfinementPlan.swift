@@ -26,17 +26,35 @@ public struct ConfinementSettings: Sendable {
 
     /// The host path of a bind source, if a sandbox may have it: its real path must neither lie
     /// inside a hidden path nor contain one (binding "/var" would show "/var/lib/namespaced").
+    /// The init opens the real path without following symlinks, so a path changed meanwhile fails.
     func checkBindSource(_ source: String, member: String) throws(SandboxError) -> String {
-        guard let real = realpath(source, nil) else {
-            throw .spawnFailed(step: "\(member) \(source)", errno: .init(rawValue: errno))
-        }
-        defer { free(real) }
-        let path = String(cString: real)
-        func within(_ inner: String, _ outer: String) -> Bool { outer == "/" || inner == outer || inner.hasPrefix(outer + "/") }
-        for hidden in self.hidden where within(path, hidden) || within(hidden, path) {
+        let path = try Self.real(source, member: member)
+        for hidden in self.hidden where Self.within(path, hidden) || Self.within(hidden, path) {
             throw .invalidSpec(SpecError(member, "'\(source)' is or contains \(hidden), which the server keeps from every sandbox"))
         }
         return path
+    }
+
+    /// The real path of a rootfs, which must not lie inside a hidden path (a hidden path inside it
+    /// is masked in the sandbox).
+    func checkRootfs(_ rootfs: String) throws(SandboxError) -> String {
+        let path = try Self.real(rootfs, member: "rootfs")
+        for hidden in self.hidden where Self.within(path, hidden) {
+            throw .invalidSpec(SpecError("rootfs", "'\(rootfs)' lies inside \(hidden), which the server keeps from every sandbox"))
+        }
+        return path
+    }
+
+    private static func within(_ inner: String, _ outer: String) -> Bool {
+        outer == "/" || inner == outer || inner.hasPrefix(outer + "/")
+    }
+
+    private static func real(_ path: String, member: String) throws(SandboxError) -> String {
+        guard let real = realpath(path, nil) else {
+            throw .spawnFailed(step: "\(member) \(path)", errno: .init(rawValue: errno))
+        }
+        defer { free(real) }
+        return String(cString: real)
     }
 }
 
@@ -68,8 +86,10 @@ enum ConfinementPlan {
     }
 
     /// The filesystem: the confined view, or (privileged) only the spec's mounts.
+    /// - Parameter rootfs: the real path of the spec's rootfs.
     /// - Parameter sources: the checked host path of each bind mount, by index.
-    static func view(_ spec: SandboxSpec, settings: ConfinementSettings, sources: [String?], arena: CArena) -> nsd_view {
+    static func view(_ spec: SandboxSpec, settings: ConfinementSettings, rootfs: String?, sources: [String?],
+                     arena: CArena) -> nsd_view {
         var view = nsd_view()
         let mounts = zip(spec.mounts, sources).map { mount, source in
             nsd_mount(source: arena.string(source), target: arena.string(mount.target),
@@ -80,9 +100,9 @@ enum ConfinementPlan {
         view.nmounts = UInt32(mounts.count)
         guard !spec.privileged else { return view }
         view.enabled = 1
-        view.private_tmp = spec.rootfs == nil ? 1 : 0
+        view.private_tmp = rootfs == nil ? 1 : 0
         view.mqueue = spec.has(.ipc) ? 1 : 0
-        view.masked = arena.array(SandboxSpec.maskedPaths + hiddenInside(spec.rootfs, settings.hidden))
+        view.masked = arena.array(SandboxSpec.maskedPaths + hiddenInside(rootfs, settings.hidden))
         view.read_only = arena.array(SandboxSpec.readOnlyPaths)
         return view
     }

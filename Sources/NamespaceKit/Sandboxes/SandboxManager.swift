@@ -121,6 +121,7 @@ public final class SandboxManager: Sendable {
             let fromName = spec.name.flatMap { (try? SpecRule.hostname($0)) != nil ? $0 : nil }
             spec.hostname = fromName ?? String(id.prefix(12))
         }
+        let rootfs = try spec.rootfs.map { rootfs throws(SandboxError) in try confinement.checkRootfs(rootfs) }
         let sources = try spec.mounts.enumerated().map { (index, mount) throws(SandboxError) in
             try mount.source.map { source throws(SandboxError) in
                 try confinement.checkBindSource(source, member: "mounts[\(index)].source")
@@ -143,7 +144,7 @@ public final class SandboxManager: Sendable {
             do throws(SystemError) { files = try state.create(id) } catch { throw .storage(error) }
             defer { files.close() }
             starting = try mapLimit(spec.namespaces) { () throws(SandboxError) in
-                try Spawner.begin(spec, hostname: spec.hostname, files: files, settings: confinement, sources: sources)
+                try Spawner.begin(spec, hostname: spec.hostname, files: files, settings: confinement, rootfs: rootfs, sources: sources)
             }
             // The init makes the time namespace itself, in its setup: only then is there an inode
             // to record, so such a sandbox is recorded once it runs.

@@ -85,9 +85,10 @@ enum Spawner {
     }
 
     /// Clones the init; the files may be closed once this returns (the init has its copies).
+    /// - Parameter rootfs: the spec's rootfs as a real path (checked, without symlinks).
     /// - Parameter sources: the checked host path of each bind mount, by index.
     static func begin(_ spec: SandboxSpec, hostname: String?, files: StateDirectory.Files,
-                      settings: ConfinementSettings, sources: [String?]) throws(SandboxError) -> Starting {
+                      settings: ConfinementSettings, rootfs: String?, sources: [String?]) throws(SandboxError) -> Starting {
         let path = try executable(spec)
         let strings = CArena()
         var config = nsd_spawn_config()
@@ -100,7 +101,7 @@ enum Spawner {
         config.uid_map = strings.string(mapText(spec.uidMappings))
         config.gid_map = strings.string(mapText(spec.gidMappings))
         config.setgroups_deny = 0
-        config.rootfs = strings.string(spec.rootfs)
+        config.rootfs = strings.string(rootfs)
         config.readonly_rootfs = spec.readonlyRootfs ? 1 : 0
         config.mount_proc = spec.mountProc ? 1 : 0
         config.time_offset_monotonic = spec.timeOffsets?.monotonic ?? 0
@@ -111,7 +112,7 @@ enum Spawner {
         config.stdout_fd = files.stdout
         config.stderr_fd = files.stderr
         config.exit_record_fd = files.exitRecord
-        config.view = ConfinementPlan.view(spec, settings: settings, sources: sources, arena: strings)
+        config.view = ConfinementPlan.view(spec, settings: settings, rootfs: rootfs, sources: sources, arena: strings)
         config.confinement = try ConfinementPlan.confinement(spec, arena: strings)
         var result = nsd_spawn_result()
         let rc = withExtendedLifetime(strings) { nsd_spawn_begin(&config, &result) }
