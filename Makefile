@@ -10,18 +10,20 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-# libmicrohttpd is the HTTP engine, libseccomp compiles the sandboxes' syscall filter; pkg-config
-# is how SwiftPM finds them.
+# libmicrohttpd is the HTTP engine, GnuTLS its TLS (called directly for certificate reloads and
+# client certificates), libseccomp compiles the sandboxes' syscall filter; pkg-config is how
+# SwiftPM finds them.
 deps:
-	@if ! pkg-config --exists libmicrohttpd libseccomp 2>/dev/null; then \
-		echo "installing libmicrohttpd-dev libseccomp-dev"; \
-		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq libmicrohttpd-dev libseccomp-dev pkg-config; \
+	@if ! pkg-config --exists libmicrohttpd libseccomp gnutls 2>/dev/null; then \
+		echo "installing libmicrohttpd-dev libseccomp-dev libgnutls28-dev"; \
+		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq libmicrohttpd-dev libseccomp-dev libgnutls28-dev pkg-config; \
 	fi
 
-# The tests compare against lsns, make namespaces with unshare and ip netns, and talk through curl.
+# The tests compare against lsns, make namespaces with unshare and ip netns, talk through curl,
+# and make and inspect certificates with openssl.
 test-deps: deps
 	@missing=""; \
-	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc; do \
+	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc openssl:openssl python3:python3; do \
 		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
