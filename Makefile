@@ -6,7 +6,7 @@ VENV       := .venv
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps bench-deps build release run test test-swift validate-spec bench clean
+.PHONY: all deps test-deps bench-deps build release run test test-swift validate-spec bench bench-https clean
 
 all: build
 
@@ -61,7 +61,7 @@ BENCH_TOOLS := bench/out/mhd-bare bench/out/procs bench/out/create-client bench/
 
 bench-deps: deps
 	@missing=""; \
-	for tool in wrk:wrk hyperfine:hyperfine jq:jq bwrap:bubblewrap lsns:util-linux curl:curl cc:gcc; do \
+	for tool in wrk:wrk hyperfine:hyperfine jq:jq bwrap:bubblewrap lsns:util-linux curl:curl cc:gcc openssl:openssl python3:python3; do \
 		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -83,6 +83,14 @@ bench/out/%: bench/%.c
 
 bench: release bench-deps $(BENCH_TOOLS)
 	./bench/run.sh
+
+# HTTPS against a bare libmicrohttpd HTTPS server with the same certificate and threads.
+bench/out/mhd-tls-bare: bench/mhd-tls-bare.c
+	@mkdir -p bench/out
+	cc -O2 -o $@ $< $$(pkg-config --cflags --libs libmicrohttpd)
+
+bench-https: release bench-deps bench/out/mhd-tls-bare
+	./bench/https.sh
 
 clean:
 	rm -rf .build $(VENV)
