@@ -6,23 +6,25 @@ VENV       := .venv
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps bench-deps build release run test test-swift validate-spec bench clean \
+.PHONY: all deps test-deps bench-deps build release run test test-swift validate-spec bench bench-https clean \
 	format-deps format format-check fuzz fuzz-quick
 
 all: build
 
-# libmicrohttpd is the HTTP engine, libseccomp compiles the sandboxes' syscall filter; pkg-config
-# is how SwiftPM finds them.
+# libmicrohttpd is the HTTP engine, GnuTLS its TLS (called directly for certificate reloads and
+# client certificates), libseccomp compiles the sandboxes' syscall filter; pkg-config is how
+# SwiftPM finds them.
 deps:
-	@if ! pkg-config --exists libmicrohttpd libseccomp 2>/dev/null; then \
-		echo "installing libmicrohttpd-dev libseccomp-dev"; \
-		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq libmicrohttpd-dev libseccomp-dev pkg-config; \
+	@if ! pkg-config --exists libmicrohttpd libseccomp gnutls 2>/dev/null; then \
+		echo "installing libmicrohttpd-dev libseccomp-dev libgnutls28-dev"; \
+		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq libmicrohttpd-dev libseccomp-dev libgnutls28-dev pkg-config; \
 	fi
 
-# The tests compare against lsns, make namespaces with unshare and ip netns, and talk through curl.
+# The tests compare against lsns, make namespaces with unshare and ip netns, talk through curl,
+# and make and inspect certificates with openssl.
 test-deps: deps
 	@missing=""; \
-	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc; do \
+	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc openssl:openssl python3:python3; do \
 		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -73,7 +75,7 @@ BENCH_TOOLS := bench/out/mhd-bare bench/out/procs bench/out/create-client bench/
 
 bench-deps: deps
 	@missing=""; \
-	for tool in wrk:wrk hyperfine:hyperfine jq:jq bwrap:bubblewrap lsns:util-linux curl:curl cc:gcc perf:linux-perf; do \
+	for tool in wrk:wrk hyperfine:hyperfine jq:jq bwrap:bubblewrap lsns:util-linux curl:curl cc:gcc perf:linux-perf openssl:openssl python3:python3; do \
 		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -120,6 +122,14 @@ format-check: format-deps
 	[ $$status = 0 ] || { echo "swift sources are not formatted: run make format"; exit 1; }
 	@clang-format --dry-run --Werror --style=file $(C_FORMAT_FILES) || \
 		{ echo "C sources are not formatted: run make format"; exit 1; }
+
+# HTTPS against a bare libmicrohttpd HTTPS server with the same certificate and threads.
+bench/out/mhd-tls-bare: bench/mhd-tls-bare.c
+	@mkdir -p bench/out
+	cc -O2 -o $@ $< $$(pkg-config --cflags --libs libmicrohttpd)
+
+bench-https: release bench-deps bench/out/mhd-tls-bare
+	./bench/https.sh
 
 clean:
 	rm -rf .build $(VENV)

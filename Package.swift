@@ -20,7 +20,8 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
-        .target(name: "CHTTPShim", dependencies: ["CMicroHTTPD"]),
+        // GnuTLS is called directly for the certificate callback and client certificate checks.
+        .target(name: "CHTTPShim", dependencies: ["CMicroHTTPD"], linkerSettings: [.linkedLibrary("gnutls")]),
         .systemLibrary(
             name: "CSeccomp",
             pkgConfig: "libseccomp",

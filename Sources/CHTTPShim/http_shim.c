@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "http_shim.h"
 #include "unescape.h"
+#include "tls_shim.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,6 +24,14 @@ int nsd_http_connection_fd(struct MHD_Connection *connection) {
 
 struct MHD_Daemon *nsd_http_start(const struct nsd_http_config *c) {
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
+    if (c->tls) {
+        flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, nsd_tls_certificate_callback()};
+        if (c->client_ca_pem != NULL) {
+            tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)c->client_ca_pem};
+        }
+    }
     return MHD_start_daemon(flags, 0, NULL, NULL, c->handler, c->handler_context,
                             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)c->listen_fd,
                             MHD_OPTION_THREAD_POOL_SIZE, c->threads,
@@ -33,6 +42,7 @@ struct MHD_Daemon *nsd_http_start(const struct nsd_http_config *c) {
                             MHD_OPTION_UNESCAPE_CALLBACK, unescape_printable, NULL,
                             MHD_OPTION_NOTIFY_CONNECTION, c->connection_notify, c->connection_context,
                             MHD_OPTION_URI_LOG_CALLBACK, c->request_line, c->request_line_context,
+                            MHD_OPTION_ARRAY, tls,
                             MHD_OPTION_END);
 }
 

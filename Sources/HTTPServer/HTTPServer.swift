@@ -23,6 +23,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var socketGroup: UInt32?
     /// The most a request head (request line and headers) may take to arrive, however it trickles.
     public var headSeconds: Int
+    /// HTTPS; nil: plain HTTP.
+    public var tls: TLSConfiguration?
 
     public init(listen: ListenAddress, threads: Int, bodyLimit: Int = 1 << 20, connectionLimit: Int = 1024,
                 perAddressLimit: Int = 512, timeoutSeconds: Int = 30, headSeconds: Int = 10) {
@@ -46,18 +48,41 @@ public final class HTTPServer: Sendable {
     private let daemon: Mutex<DaemonHandle?>
     /// The TCP port actually bound (differs from the configured one when that was 0).
     public let port: UInt16?
+    /// The certificate served (subject, serial, expiry); nil for plain HTTP.
+    public let certificate: String?
+    private let clientAuthorities: CString?
+    private let headSeconds: Int
 
     public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws {
+        var certificate: String?
+        var clientAuthorities: CString?
+        if let tls = configuration.tls {
+            try TLSIdentity.checkSupport()
+            try TLSIdentity.claim()
+            do {
+                certificate = try TLSIdentity.install(certificate: tls.certificate, key: tls.key,
+                                                      graceSeconds: Self.graceSeconds(configuration.headSeconds))
+                clientAuthorities = try tls.clientAuthorities.map(TLSIdentity.clientAuthorities)
+            } catch {
+                TLSIdentity.release()
+                throw error
+            }
+        }
+        self.certificate = certificate
+        self.clientAuthorities = clientAuthorities
+        self.headSeconds = configuration.headSeconds
         let listener: (fd: Int32, port: UInt16?)
         do {
             listener = try Listener.open(configuration.listen, socketGroup: configuration.socketGroup)
         } catch {
+            if certificate != nil { TLSIdentity.release() }
             throw HTTPServerError(description: "cannot listen on \(configuration.listen): \(error)")
         }
         var isUnixSocket = false
         if case .unix = configuration.listen { isUnixSocket = true }
         let core = ServerCore(handler: handler, logger: logger, bodyLimit: configuration.bodyLimit, isUnixSocket: isUnixSocket,
-                              headSeconds: configuration.headSeconds, idleSeconds: configuration.timeoutSeconds)
+                              headSeconds: configuration.headSeconds, idleSeconds: configuration.timeoutSeconds,
+                              requiresClientCertificate: clientAuthorities != nil)
         let coreContext = Unmanaged.passUnretained(core).toOpaque()
         var config = nsd_http_config(
             listen_fd: listener.fd,
@@ -72,9 +97,12 @@ public final class HTTPServer: Sendable {
             connection_notify: connectionNotify,
             connection_context: coreContext,
             request_line: requestLineHandler,
-            request_line_context: coreContext)
+            request_line_context: coreContext,
+            tls: certificate == nil ? 0 : 1,
+            client_ca_pem: clientAuthorities.map { UnsafePointer($0.pointer) })
         guard let started = nsd_http_start(&config) else {
             close(listener.fd)
+            if certificate != nil { TLSIdentity.release() }
             throw HTTPServerError(description: "libmicrohttpd refused to start on \(configuration.listen)")
         }
         core.startWatcher()
@@ -96,7 +124,20 @@ public final class HTTPServer: Sendable {
         core.resumeAll(with: Problem(slug: "unavailable", title: "Service unavailable", status: 503,
                                      detail: "the server is stopping; retry the request").response)
         MHD_stop_daemon(handle.pointer)
+        if certificate != nil { TLSIdentity.release() }
     }
+
+    /// Replaces the certificate and key for every later handshake (SIGHUP); open connections keep
+    /// theirs. A pair that does not load, or whose key does not match, leaves the current one.
+    /// Returns the new certificate's subject, serial and expiry.
+    public func reloadCertificate(certificate: [UInt8], key: [UInt8]) throws(TLSError) -> String {
+        guard self.certificate != nil else { throw TLSError(description: "this server does not use TLS") }
+        return try TLSIdentity.install(certificate: certificate, key: key, graceSeconds: Self.graceSeconds(headSeconds))
+    }
+
+    /// A handshake is part of a request head, so it ends within the head deadline (the watcher
+    /// cuts it there); a replaced pair is kept well past that.
+    private static func graceSeconds(_ headSeconds: Int) -> Int { max(60, 4 * headSeconds) }
 
     deinit { stop() }
 }

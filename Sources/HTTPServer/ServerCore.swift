@@ -15,10 +15,14 @@ final class ServerCore: Sendable {
     let bodyLimit: Int
     let isUnixSocket: Bool
     let deadlines: HeadDeadlines
+    /// Mutual TLS: the handshake demands a client certificate, and each request checks it again.
+    let requiresClientCertificate: Bool
     /// Oversized bodies up to this many times the limit are drained before the 413.
     static let drainFactor = 8
 
-    init(handler: any HTTPHandler, logger: Logger, bodyLimit: Int, isUnixSocket: Bool, headSeconds: Int, idleSeconds: Int) {
+    init(handler: any HTTPHandler, logger: Logger, bodyLimit: Int, isUnixSocket: Bool, headSeconds: Int, idleSeconds: Int,
+         requiresClientCertificate: Bool = false) {
+        self.requiresClientCertificate = requiresClientCertificate
         self.handler = handler
         self.logger = logger
         self.bodyLimit = bodyLimit
@@ -94,6 +98,14 @@ final class ServerCore: Sendable {
             let state = RequestState()
             context.pointee = Unmanaged.passRetained(state).toOpaque()
             deadlines.headComplete(connection)
+            if requiresClientCertificate {
+                // The handshake already demanded the certificate; this is the check routes rely on.
+                guard let subject = Self.clientSubject(connection) else {
+                    let refusal = Problem.unauthorized("a client certificate signed by the server's client CA is required").response
+                    return send(refusal.adding("Connection", "close"), connection, method, url, state)
+                }
+                state.certificateSubject = subject
+            }
             // RFC 9112 6.1: a message with both may be an attempt at request smuggling, and the
             // framing of what follows on the connection is unknowable: refuse and close.
             if MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") != nil,
@@ -137,7 +149,7 @@ final class ServerCore: Sendable {
         if state.tooLarge {
             return send(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
         }
-        let peer = self.peer(connection)
+        let peer = self.peer(connection, state)
         let request = Request(method: method, path: url, query: Self.values(connection, .GET_ARGUMENT_KIND, lowercase: false),
                               headers: Dictionary(Self.values(connection, .HEADER_KIND, lowercase: true),
                                                   uniquingKeysWith: { first, _ in first }),
@@ -195,17 +207,25 @@ final class ServerCore: Sendable {
     }
 
     /// The client as the connection shows it; on a unix socket, who the kernel says it is.
-    private func peer(_ connection: OpaquePointer) -> Peer {
+    private func peer(_ connection: OpaquePointer, _ state: RequestState) -> Peer {
         guard isUnixSocket else {
             let address = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> String in
                 nsd_http_client_address(connection, buffer.baseAddress!, buffer.count)
                 return String(cString: buffer.baseAddress!)
             }
-            return Peer(address: address)
+            return Peer(address: address, certificateSubject: state.certificateSubject)
         }
         var uid: UInt32 = 0, gid: UInt32 = 0, pid: Int32 = 0
         guard nsd_http_peer_credentials(connection, &uid, &gid, &pid) == 0 else { return Peer(address: "unix") }
         return Peer(address: "unix", credentials: .init(uid: uid, gid: gid, pid: pid))
+    }
+
+    /// The subject of the client certificate the TLS layer verified; nil if none was or it fails.
+    private static func clientSubject(_ connection: OpaquePointer) -> String? {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 1024) { buffer -> String? in
+            guard nsd_tls_client_subject(connection, buffer.baseAddress!, buffer.count) == 1 else { return nil }
+            return String(cString: buffer.baseAddress!)
+        }
     }
 
     /// Collects headers or query arguments; MHD keeps repeated names, which `?type=a&type=b` needs.
@@ -233,6 +253,7 @@ final class RequestState: @unchecked Sendable {
     var body: [UInt8] = []
     var received = 0
     var tooLarge = false
+    var certificateSubject: String?
     private let started = RequestState.now()
     private let deferred = Mutex<Response?>(nil)
 
@@ -269,6 +290,9 @@ let connectionNotify: MHD_NotifyConnectionCallback = { context, connection, _, e
     let core = Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue()
     if event.rawValue == 0 { // MHD_CONNECTION_NOTIFY_STARTED
         core.deadlines.opened(connection, fd: nsd_http_connection_fd(connection))
+        if core.requiresClientCertificate, nsd_tls_require_client_certificate(connection) != 0 {
+            shutdown(nsd_http_connection_fd(connection), Int32(SHUT_RDWR))
+        }
     } else {
         core.deadlines.closed(connection)
     }

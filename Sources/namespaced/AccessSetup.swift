@@ -10,6 +10,8 @@ struct AccessSetup {
     var environmentToken: String?
     var tokensFile: String?
     var noAuth: Bool
+    /// How the logged curl line reaches the server.
+    var scheme = "http"
 
     /// The table as the files say now: the admin token (file, environment, or generated for TCP),
     /// then the scoped tokens.
@@ -29,7 +31,7 @@ struct AccessSetup {
         }
         if entries.isEmpty, case .tcp = address, !noAuth {
             let generated = try Credentials.generatedToken(stateDirectory: stateDirectory)
-            logger.notice("\(generated.created ? "generated" : "using") the admin token in \(generated.path); try: curl -H \"Authorization: Bearer $(cat \(generated.path))\" http://\(address)/namespaces")
+            logger.notice("\(generated.created ? "generated" : "using") the admin token in \(generated.path); try: curl -H \"Authorization: Bearer $(cat \(generated.path))\" \(scheme)://\(address)/namespaces")
             entries.append(.init(name: "admin", scope: .admin, secret: generated.token))
         }
         return TokenTable(entries)

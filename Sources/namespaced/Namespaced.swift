@@ -41,6 +41,15 @@ struct Namespaced: ParsableCommand {
     @Flag(help: "Allow a non-loopback TCP address without TLS.")
     var allowPlaintext = false
 
+    @Option(help: "PEM certificate (then any intermediates) to serve HTTPS with; reloaded on SIGHUP.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert (mode 0600, unencrypted); reloaded on SIGHUP.")
+    var tlsKey: String?
+
+    @Option(help: "PEM CA certificate(s): mutual TLS, every client must present a certificate signed by one; its subject becomes the principal.")
+    var tlsClientCa: String?
+
     @Option(help: "Most sandboxes the server keeps at once (0: no quota).")
     var maxSandboxes: Int = 0
 
@@ -69,8 +78,11 @@ struct Namespaced: ParsableCommand {
         let address = ListenAddress(listen)!
         if socketGroup != nil, case .tcp = address { throw ValidationError("--socket-group needs a unix:PATH address") }
         if let socketGroup, UnixGroups.gid(of: socketGroup) == nil { throw ValidationError("--socket-group: no group '\(socketGroup)'") }
-        if case .tcp = address, !address.isLoopback, !allowPlaintext {
-            throw ValidationError("refusing plain HTTP on \(address): tokens would cross the network in clear. Use a loopback address or a unix socket, or pass --allow-plaintext.")
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if tlsClientCa != nil, tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
+        if tlsCert != nil, case .unix = address { throw ValidationError("--tls-cert needs a TCP address; a unix socket authorizes by peer credentials") }
+        if case .tcp = address, !address.isLoopback, tlsCert == nil, !allowPlaintext {
+            throw ValidationError("refusing plain HTTP on \(address): tokens would cross the network in clear. Give --tls-cert and --tls-key, use a loopback address or a unix socket, or pass --allow-plaintext.")
         }
     }
 
@@ -85,6 +97,8 @@ struct Namespaced: ParsableCommand {
         let address = ListenAddress(listen)!
         let environmentToken = try Credentials.takeEnvironmentToken()
         let stateDirectory = ServerSettings.stateDirectory(stateDir)
+        let tlsSetup = tlsCert.map { TLSSetup(certificateFile: $0, keyFile: tlsKey!, clientAuthorityFile: tlsClientCa) }
+        let tls = try tlsSetup?.configuration()
         ServerSettings.raiseFileLimit()
         // Block the stop signals before any thread starts, so every thread inherits the mask and
         // only the sigwait below receives them.
@@ -101,7 +115,7 @@ struct Namespaced: ParsableCommand {
             sandboxes = try SandboxManager(stateDirectory: stateDirectory, quota: maxSandboxes,
                                            durability: RegistryStore.Durability(rawValue: durability)!,
                                            allowEmptyRegistry: allowEmptyRegistry,
-                                           hiddenPaths: [tokenFile, tokensFile, auditLog].compactMap { $0 })
+                                           hiddenPaths: [tokenFile, tokensFile, auditLog, tlsCert, tlsKey, tlsClientCa].compactMap { $0 })
         } catch {
             logger.critical("refusing to start: \(error)")
             throw ExitCode(2)
@@ -110,7 +124,8 @@ struct Namespaced: ParsableCommand {
         // Credentials and the audit log come after the manager: it creates, checks and locks the
         // state directory they may live in.
         let accessSetup = AccessSetup(address: address, stateDirectory: stateDirectory, tokenFile: tokenFile,
-                                      environmentToken: environmentToken, tokensFile: tokensFile, noAuth: noAuth)
+                                      environmentToken: environmentToken, tokensFile: tokensFile, noAuth: noAuth,
+                                      scheme: tls == nil ? "http" : "https")
         let group = socketGroup.flatMap(UnixGroups.gid(of:))
         let policy = try accessSetup.policy(socketGroup: group, logger: logger)
         let audit: AuditFile
@@ -122,19 +137,27 @@ struct Namespaced: ParsableCommand {
         var configuration = HTTPServerConfiguration(
             listen: address, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         configuration.socketGroup = group
-        let server = try HTTPServer(configuration: configuration, handler: api, logger: logger)
+        configuration.tls = tls
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(configuration: configuration, handler: api, logger: logger)
+        } catch let error as TLSError {
+            throw ValidationError("TLS: \(error)")
+        }
         let shown = server.port.map { port -> String in
             if case .tcp(let host, _) = address { return ListenAddress.tcp(host: host, port: port).description }
             return address.description
         } ?? address.description
         let auth = policy.anonymous ? "OFF" : "\(policy.tokens.entries.count) token(s)" + (group.map { ", socket group \($0)" } ?? "")
-        logger.notice("listening on \(shown), state directory \(stateDirectory), auth \(auth)")
+        let https = server.certificate.map { " (HTTPS: \($0)\(tlsClientCa == nil ? "" : "; client certificates required"))" } ?? ""
+        logger.notice("listening on \(shown)\(https), state directory \(stateDirectory), auth \(auth)")
 
         var received: Int32 = 0
         while true {
             sigwait(&stopSignals, &received)
             guard received == SIGHUP else { break }
             reload(accessSetup, policy, logger)
+            if let tlsSetup { reload(tlsSetup, server, logger) }
         }
         logger.notice("signal \(received): finishing in-flight requests and stopping")
         server.stop()
@@ -145,6 +168,17 @@ struct Namespaced: ParsableCommand {
             logger.error("could not write the final registry snapshot: \(error); the journal still holds every change")
         }
         logger.notice("stopped; sandboxes keep running")
+    }
+
+    /// SIGHUP: the certificate and key again; a pair that does not load keeps the one in use.
+    private func reload(_ setup: TLSSetup, _ server: HTTPServer, _ logger: Logger) {
+        do {
+            let (certificate, key) = try setup.pair()
+            let served = try server.reloadCertificate(certificate: certificate, key: key)
+            logger.notice("SIGHUP: serving the new certificate, \(served)")
+        } catch {
+            logger.error("SIGHUP: keeping the current certificate: \(error)")
+        }
     }
 
     /// SIGHUP: the token files again; a file that no longer passes keeps the tokens in force.

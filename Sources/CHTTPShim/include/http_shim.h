@@ -21,8 +21,13 @@ struct nsd_http_config {
     void *_Nullable (*_Nonnull request_line)(void *_Nullable context, const char *_Nonnull uri,
                                              struct MHD_Connection *_Nonnull connection);
     void *_Nullable request_line_context;
+    int tls;                       ///< HTTPS with the pair installed by nsd_tls_install
+    /// PEM CA certificates client certificates must chain to (mutual TLS); NULL: none asked for.
+    /// MHD keeps the pointer: it must live as long as the daemon.
+    const char *_Nullable client_ca_pem;
 };
 
+/// Starts the daemon; NULL if MHD refuses (its reason is on stderr).
 struct MHD_Daemon *_Nullable nsd_http_start(const struct nsd_http_config *_Nonnull config);
 
 /// The client's address as text ("127.0.0.1", "::1", "unix"), for the audit log and fair shares.
