@@ -19,6 +19,11 @@ public final class AccessPolicy: Sendable {
         set { table.withLock { $0 = newValue } }
     }
 
+    /// Looks the token up under the lock: no copy of the table per request.
+    func entry(for offered: UnsafeBufferPointer<UInt8>) -> TokenTable.Entry? {
+        table.withLock { $0.lookup(offered) }
+    }
+
     func isAuthorised(_ credentials: Peer.Credentials) -> Bool {
         if credentials.uid == 0 { return true }
         guard let socketGroup else { return false }
@@ -48,19 +53,30 @@ public struct Authentication: Middleware {
         }
     }
 
+    private static let bearer = Array("bearer ".utf8)
+
+    /// "Bearer " in any case, with something after it; no String is made on the way.
+    private static func hasBearerPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count > bearer.count else { return false }
+        for (index, expected) in bearer.enumerated() where bytes[index] | 0x20 != expected {
+            return false
+        }
+        return true
+    }
+
     private func authenticate(_ request: Request) -> Result<(String, Scope), Problem> {
         if policy.anonymous { return .success(("anonymous", .admin)) }
         if let credentials = request.peer.credentials, policy.isAuthorised(credentials) {
             return .success(("unix:\(credentials.uid)", .admin))
         }
         if let header = request.header("authorization") {
-            let prefix = "bearer "
-            guard header.utf8.count > prefix.utf8.count, header.prefix(prefix.count).lowercased() == prefix else {
-                return .failure(.unauthorized("the Authorization header must use the Bearer scheme"))
+            var header = header
+            let found = header.withUTF8 { bytes -> TokenTable.Entry?? in
+                guard Self.hasBearerPrefix(bytes) else { return .none }
+                return .some(policy.entry(for: UnsafeBufferPointer(rebasing: bytes[Self.bearer.count...])))
             }
-            guard let entry = policy.tokens.lookup(Array(header.utf8.dropFirst(prefix.utf8.count))) else {
-                return .failure(.unauthorized("the bearer token is not valid"))
-            }
+            guard let found else { return .failure(.unauthorized("the Authorization header must use the Bearer scheme")) }
+            guard let entry = found else { return .failure(.unauthorized("the bearer token is not valid")) }
             return .success((entry.name, entry.scope))
         }
         if let subject = request.peer.certificateSubject { return .success((subject, .admin)) }

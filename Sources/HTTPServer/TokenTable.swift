@@ -27,11 +27,15 @@ public struct TokenTable: Sendable {
     /// The entry whose secret equals `offered`. Every entry is compared in full, with no early
     /// exit, so timing reveals neither which entry nor how much of a guess matched.
     public func lookup(_ offered: [UInt8]) -> Entry? {
-        var found: Entry?
-        for entry in entries where Self.constantTimeEqual(offered, entry.secret) {
-            found = entry
+        offered.withUnsafeBufferPointer { lookup($0) }
+    }
+
+    func lookup(_ offered: UnsafeBufferPointer<UInt8>) -> Entry? {
+        var found: Int?
+        for index in entries.indices where entries[index].secret.withUnsafeBufferPointer({ Self.constantTimeEqual(offered, $0) }) {
+            found = index
         }
-        return found
+        return found.map { entries[$0] }
     }
 
     /// Parses `NAME SCOPE TOKEN` lines; `#` starts a comment. Throws a message naming the line.
@@ -65,11 +69,14 @@ public struct TokenTable: Sendable {
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in constantTimeEqual(a, b) } }
+    }
+
+    /// Runs over the offered length (the secret's length is no secret: the file's mode guards it).
+    static func constantTimeEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        for i in 0..<max(a.count, b.count) {
-            let x = i < a.count ? a[i] : 0
-            let y = i < b.count ? b[i] : 0
-            difference |= x ^ y
+        for i in 0..<a.count {
+            difference |= a[i] ^ (i < b.count ? b[i] : 0)
         }
         return difference == 0 && a.count == b.count
     }
