@@ -23,6 +23,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var socketGroup: UInt32?
     /// The most a request head (request line and headers) may take to arrive, however it trickles.
     public var headSeconds: Int
+    /// Where the server counts its connections, waits and streams (for a metrics endpoint).
+    public var statistics = ServerStatistics()
 
     public init(listen: ListenAddress, threads: Int, bodyLimit: Int = 1 << 20, connectionLimit: Int = 1024,
                 perAddressLimit: Int = 512, timeoutSeconds: Int = 30, headSeconds: Int = 10) {
@@ -57,7 +59,8 @@ public final class HTTPServer: Sendable {
         var isUnixSocket = false
         if case .unix = configuration.listen { isUnixSocket = true }
         let core = ServerCore(handler: handler, logger: logger, bodyLimit: configuration.bodyLimit, isUnixSocket: isUnixSocket,
-                              headSeconds: configuration.headSeconds, idleSeconds: configuration.timeoutSeconds)
+                              headSeconds: configuration.headSeconds, idleSeconds: configuration.timeoutSeconds,
+                              statistics: configuration.statistics)
         let coreContext = Unmanaged.passUnretained(core).toOpaque()
         var config = nsd_http_config(
             listen_fd: listener.fd,
@@ -95,6 +98,7 @@ public final class HTTPServer: Sendable {
         if listener >= 0 { close(listener) }
         core.resumeAll(with: Problem(slug: "unavailable", title: "Service unavailable", status: 503,
                                      detail: "the server is stopping; retry the request").response)
+        core.streams.endAll()
         MHD_stop_daemon(handle.pointer)
     }
 
