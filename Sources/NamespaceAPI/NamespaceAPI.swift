@@ -22,8 +22,24 @@ public struct NamespaceAPI: HTTPHandler {
 
     /// - Parameter limitsMaxAge: how old, in seconds, `/limits` counts may be; polling dashboards
     ///   then cost one /proc census per period, not one per request.
-    public init(access: Access, openAPIDocument: String?, sandboxes: SandboxManager, limitsMaxAge: Double = 0.25) {
+    /// The event stream's tuning; the defaults are the server's.
+    public struct EventSettings: Sendable {
+        /// Events kept for listeners that resume.
+        public var ringCapacity = 10_000
+        /// Bytes a listener may let wait before it is dropped.
+        public var listenerBuffer = 1 << 20
+        public var keepAliveSeconds = 15.0
+
+        public init() {}
+    }
+
+    let events: EventHub
+
+    public init(access: Access, openAPIDocument: String?, sandboxes: SandboxManager, limitsMaxAge: Double = 0.25,
+                events eventSettings: EventSettings = EventSettings()) {
         let authentication: [any Middleware] = access.policy.map { [Authentication(policy: $0)] } ?? []
+        let events = EventHub(source: sandboxes.events, inventory: sandboxes.inventory, ringCapacity: eventSettings.ringCapacity,
+                              listenerBuffer: eventSettings.listenerBuffer, keepAliveSeconds: eventSettings.keepAliveSeconds)
         var router = Router()
         let service = ServiceRoutes(openAPIDocument: openAPIDocument)
         router.group([ETagging()]) { service.registerHealth(in: &$0) }
@@ -32,6 +48,7 @@ public struct NamespaceAPI: HTTPHandler {
             NamespaceRoutes(inventory: sandboxes.inventory, limits: Limits(usage: sandboxes.usage, maxAge: limitsMaxAge),
                             limitsMaxAge: limitsMaxAge).register(in: &group)
             SandboxRoutes(manager: sandboxes).register(in: &group)
+            EventRoutes(hub: events).register(in: &group)
         }
         router.setFallback(authentication)
         var outer: [any Middleware] = []
@@ -40,6 +57,7 @@ public struct NamespaceAPI: HTTPHandler {
         let routing = router
         self.entry = outer.wrapping { routing.route($0) }
         self.router = router
+        self.events = events
     }
 
     public var routes: [Router.Route] { router.table }

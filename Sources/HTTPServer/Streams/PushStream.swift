@@ -63,6 +63,9 @@ public final class PushStream: StreamSource {
         if now { body() }
     }
 
+    /// True once the stream was dropped for letting more than `limit` bytes wait.
+    public var overflowed: Bool { state.withLock { $0.overflowed } }
+
     public var isOpen: Bool { state.withLock { !$0.overflowed && !$0.detached && !$0.finished } }
 
     public func attach(_ waker: StreamWaker) {
