@@ -57,7 +57,7 @@ struct SandboxRoutes: Sendable {
         group.on("POST", "/sandboxes/{ref}/wait", scope: .operate, query: ["timeout"]) { request throws(Problem) in try wait(request) }
         group.on("POST", "/sandboxes/{ref}/signal", scope: .operate) { request throws(Problem) in try signal(request) }
         group.on("POST", "/sandboxes/{ref}/exec", scope: .operate) { request throws(Problem) in try exec(request) }
-        group.on("GET", "/sandboxes/{ref}/logs", scope: .read, query: ["stream"]) { request throws(Problem) in try logs(request) }
+        group.on("GET", "/sandboxes/{ref}/logs", scope: .read, query: ["stream", "follow"]) { request throws(Problem) in try logs(request) }
     }
 
     func create(_ request: Request) throws(Problem) -> Reply {
@@ -167,11 +167,21 @@ struct SandboxRoutes: Sendable {
     func logs(_ request: Request) throws(Problem) -> Reply {
         let text = request.queryValues("stream").first ?? "stdout"
         guard let stream = LogStream(rawValue: text) else { throw .badRequest("stream: '\(text)' must be stdout or stderr") }
+        if try QueryParameters(request: request).boolean("follow") { return try follow(request, stream) }
         let log: (file: FileDescriptor, size: UInt64)?
         do throws(SandboxError) { log = try manager.logs(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
         let contentType = "text/plain; charset=utf-8"
         guard let log else { return .now(.text("", contentType: contentType)) }
         return .now(.file(.init(fd: log.file.rawValue, offset: 0, length: log.size), contentType: contentType))
+    }
+
+    /// The log as it grows, to the end of a sandbox that has exited.
+    func follow(_ request: Request, _ stream: LogStream) throws(Problem) -> Reply {
+        let follower: LogFollower?
+        do throws(SandboxError) { follower = try manager.follow(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
+        let contentType = "text/plain; charset=utf-8"
+        guard let follower else { return .now(.text("", contentType: contentType)) }
+        return .now(.stream(LogStreamSource(follower: follower), contentType: contentType).adding("X-Accel-Buffering", "no"))
     }
 
     /// At most 255 printable ASCII characters, like the header values clients generate (UUIDs).

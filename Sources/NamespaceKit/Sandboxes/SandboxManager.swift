@@ -261,6 +261,17 @@ public final class SandboxManager: Sendable {
         return state.openLog(sandbox.id, stream: stream)
     }
 
+    /// The log followed as it grows, ending once the sandbox has exited and all is read; nil when
+    /// the sandbox has no log.
+    public func follow(_ reference: String, stream: LogStream) throws(SandboxError) -> LogFollower? {
+        let sandbox = try get(reference)
+        guard let log = state.openLog(sandbox.id, stream: stream) else { return nil }
+        let follower = LogFollower(file: log.file, sandboxID: sandbox.id, exited: sandbox.state == .exited, events: events)
+        // It may have exited between the look above and the subscription inside the follower.
+        if registry.find(sandbox.id)?.state != .running { follower.markExited() }
+        return follower
+    }
+
     // MARK: wait, signal, delete
 
     /// Wait timeouts fire here, never behind long work on the shared global queues.
