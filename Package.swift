@@ -40,14 +40,17 @@ let package = Package(
         ),
         .target(
             name: "HTTPServer",
-            dependencies: ["CMicroHTTPD", "CHTTPShim", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CMicroHTTPD", "CHTTPShim", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: strict
         ),
         .target(
             name: "NamespaceAPI",
             dependencies: ["NamespaceKit", "HTTPServer", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "SystemPackage", package: "swift-system")],
-            resources: [.copy("Resources/openapi.yaml")],
+                           .product(name: "SystemPackage", package: "swift-system"),
+                           .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/ui")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -15,7 +15,7 @@ final class ServerCore: Sendable {
     let bodyLimit: Int
     let isUnixSocket: Bool
     let deadlines: HeadDeadlines
-    let streams = StreamConnections()
+    let streams: StreamConnections
     let statistics: ServerStatistics
     /// Oversized bodies up to this many times the limit are drained before the 413.
     static let drainFactor = 8
@@ -23,6 +23,7 @@ final class ServerCore: Sendable {
     init(handler: any HTTPHandler, logger: Logger, bodyLimit: Int, isUnixSocket: Bool, headSeconds: Int, idleSeconds: Int,
          statistics: ServerStatistics) {
         self.statistics = statistics
+        self.streams = StreamConnections(statistics: statistics)
         self.handler = handler
         self.logger = logger
         self.bodyLimit = bodyLimit

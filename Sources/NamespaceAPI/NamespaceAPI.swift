@@ -36,22 +36,26 @@ public struct NamespaceAPI: HTTPHandler {
     let events: EventHub
 
     public init(access: Access, openAPIDocument: String?, sandboxes: SandboxManager, limitsMaxAge: Double = 0.25,
-                events eventSettings: EventSettings = EventSettings()) {
+                events eventSettings: EventSettings = EventSettings(), statistics: ServerStatistics = ServerStatistics()) {
+        let metrics = APIMetrics(statistics: statistics, store: sandboxes.storeObserver)
+        let limits = Limits(usage: sandboxes.usage, maxAge: limitsMaxAge)
         let authentication: [any Middleware] = access.policy.map { [Authentication(policy: $0)] } ?? []
         let events = EventHub(source: sandboxes.events, inventory: sandboxes.inventory, ringCapacity: eventSettings.ringCapacity,
-                              listenerBuffer: eventSettings.listenerBuffer, keepAliveSeconds: eventSettings.keepAliveSeconds)
+                              listenerBuffer: eventSettings.listenerBuffer, keepAliveSeconds: eventSettings.keepAliveSeconds,
+                              onDrop: { [dropped = metrics.listenersDropped] in dropped.increment() })
         var router = Router()
         let service = ServiceRoutes(openAPIDocument: openAPIDocument)
         router.group([ETagging()]) { service.registerHealth(in: &$0) }
         router.group(authentication + [ETagging()]) { group in
             service.register(in: &group)
-            NamespaceRoutes(inventory: sandboxes.inventory, limits: Limits(usage: sandboxes.usage, maxAge: limitsMaxAge),
-                            limitsMaxAge: limitsMaxAge).register(in: &group)
-            SandboxRoutes(manager: sandboxes).register(in: &group)
+            NamespaceRoutes(inventory: sandboxes.inventory, limits: limits, limitsMaxAge: limitsMaxAge).register(in: &group)
+            SandboxRoutes(manager: sandboxes, metrics: metrics).register(in: &group)
             EventRoutes(hub: events).register(in: &group)
+            MetricsRoutes(metrics: metrics, manager: sandboxes, limits: limits, events: events).register(in: &group)
         }
         router.setFallback(authentication)
-        var outer: [any Middleware] = []
+        // Outermost, so that refusals by the steps below are counted too.
+        var outer: [any Middleware] = [RequestMetrics(factory: metrics.factory)]
         if let file = access.audit { outer.append(Audit(file: file, resourceKey: "sandbox", resource: Self.sandboxID)) }
         if let hosts = access.hosts { outer.append(hosts) }
         let routing = router

@@ -6,6 +6,7 @@ import SystemPackage
 /// `/sandboxes` and the actions on one sandbox.
 struct SandboxRoutes: Sendable {
     let manager: SandboxManager
+    let metrics: APIMetrics
 
     struct SignalBody: Decodable {
         var signal: Int32
@@ -50,7 +51,7 @@ struct SandboxRoutes: Sendable {
     }
 
     func register(in group: inout RouterGroup) {
-        group.on("POST", "/sandboxes", scope: .operate) { request throws(Problem) in try create(request) }
+        group.on("POST", "/sandboxes", scope: .operate) { request throws(Problem) in try measuredCreate(request) }
         group.on("GET", "/sandboxes", scope: .read, query: ["state", "label"]) { request throws(Problem) in try list(request) }
         group.on("GET", "/sandboxes/{ref}", scope: .read) { request throws(Problem) in try show(request) }
         group.on("DELETE", "/sandboxes/{ref}", scope: .operate) { request throws(Problem) in try delete(request) }
@@ -58,6 +59,19 @@ struct SandboxRoutes: Sendable {
         group.on("POST", "/sandboxes/{ref}/signal", scope: .operate) { request throws(Problem) in try signal(request) }
         group.on("POST", "/sandboxes/{ref}/exec", scope: .operate) { request throws(Problem) in try exec(request) }
         group.on("GET", "/sandboxes/{ref}/logs", scope: .read, query: ["stream", "follow"]) { request throws(Problem) in try logs(request) }
+    }
+
+    /// A create, counted by outcome (the problem's slug when refused) and timed when it succeeds.
+    func measuredCreate(_ request: Request) throws(Problem) -> Reply {
+        let started = DispatchTime.now().uptimeNanoseconds
+        do throws(Problem) {
+            let reply = try create(request)
+            metrics.created(result: "created", nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+            return reply
+        } catch {
+            metrics.created(result: error.slug, nanoseconds: nil)
+            throw error
+        }
     }
 
     func create(_ request: Request) throws(Problem) -> Reply {

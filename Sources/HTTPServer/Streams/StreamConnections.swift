@@ -49,12 +49,27 @@ final class StreamConnection: Sendable {
 final class StreamConnections: Sendable {
     private let open = Mutex<[UInt64: StreamConnection]>([:])
     private let nextKey = Atomic<UInt64>(0)
+    private let statistics: ServerStatistics
+
+    init(statistics: ServerStatistics) {
+        self.statistics = statistics
+    }
 
     func newKey() -> UInt64 { nextKey.add(1, ordering: .relaxed).newValue }
 
-    func add(_ stream: StreamConnection) { open.withLock { $0[stream.key] = stream } }
+    func add(_ stream: StreamConnection) {
+        open.withLock { table in
+            table[stream.key] = stream
+            statistics.openStreams.store(table.count, ordering: .relaxed)
+        }
+    }
 
-    func remove(_ key: UInt64) { _ = open.withLock { $0.removeValue(forKey: key) } }
+    func remove(_ key: UInt64) {
+        open.withLock { table in
+            table.removeValue(forKey: key)
+            statistics.openStreams.store(table.count, ordering: .relaxed)
+        }
+    }
 
     var count: Int { open.withLock { $0.count } }
 

@@ -22,8 +22,8 @@ final class EventHub: Sendable {
     private let state: Mutex<State>
     private let listenerBuffer: Int
     private let sendBuffer: Int
-    /// Listeners dropped because they let more than their buffer wait.
-    let dropped = Atomic<Int>(0)
+    /// Called for each listener dropped because it let more than its buffer wait.
+    private let onDrop: @Sendable () -> Void
     private let started = Atomic<Bool>(false)
     private let watch: Mutex<NamespaceWatch>
     private let rescanSeconds: Double
@@ -31,7 +31,9 @@ final class EventHub: Sendable {
 
     /// - Parameter listenerBuffer: bytes a listener may let wait before it is dropped.
     init(source: EventSource, inventory: Inventory, ringCapacity: Int = 10_000, listenerBuffer: Int = 1 << 20,
-         sendBuffer: Int = 64 * 1024, rescanSeconds: Double = 1, keepAliveSeconds: Double = 15) {
+         sendBuffer: Int = 64 * 1024, rescanSeconds: Double = 1, keepAliveSeconds: Double = 15,
+         onDrop: @escaping @Sendable () -> Void = {}) {
+        self.onDrop = onDrop
         // Ids start from the clock (milliseconds, times 1,000), so an id from an earlier run of the
         // server is always older than this run's ring and gets a reset, never a wrong replay.
         let first = UInt64(Date().timeIntervalSince1970 * 1000) * 1000
@@ -92,7 +94,7 @@ final class EventHub: Sendable {
 
     private func drop(_ key: UInt64, _ listener: Listener, _ s: inout State) {
         s.listeners[key] = nil
-        if listener.stream.overflowed { dropped.add(1, ordering: .relaxed) }
+        if listener.stream.overflowed { onDrop() }
     }
 
     private func keepAlive() {

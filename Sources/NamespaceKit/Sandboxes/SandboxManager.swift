@@ -75,6 +75,9 @@ public final class SandboxManager: Sendable {
         }
     }
 
+    /// Journal sync and snapshot timings.
+    public var storeObserver: StoreObserver { store.observer }
+
     /// Writes the whole registry as a new snapshot, for a clean stop.
     @discardableResult
     public func checkpoint() throws(SystemError) -> RegistryStore.SnapshotStats {
