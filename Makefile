@@ -30,6 +30,7 @@ test-deps: deps
 		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq $$missing; \
 	fi
 	@[ -x $(VENV)/bin/openapi-spec-validator ] || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q openapi-spec-validator; }
+	@$(VENV)/bin/python -c 'import prometheus_client' 2>/dev/null || $(VENV)/bin/pip install -q prometheus-client
 
 build: deps
 	$(SWIFT) build

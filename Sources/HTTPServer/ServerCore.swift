@@ -213,7 +213,7 @@ final class ServerCore: Sendable {
         if var size = sendBuffer.map(Int32.init), socket >= 0 {
             setsockopt(socket, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
-        let waker = StreamWaker(connection: ConnectionHandle(pointer: connection))
+        let waker = StreamWaker(connection: ConnectionHandle(pointer: connection), socket: socket)
         let stream = StreamConnection(source: source, waker: waker, key: streams.newKey(), socket: socket, table: streams)
         streams.add(stream)
         source.attach(waker)

@@ -34,7 +34,9 @@ public final class PushStream: StreamSource {
                 s.chunks = []
                 s.head = 0
                 s.pending = 0
-                return (false, s.waker)
+                // Under the lock: `detach` (after which the socket may be another's) cannot run meanwhile.
+                s.waker?.abortConnection()
+                return (false, nil)
             }
             s.chunks.append(bytes)
             s.pending += bytes.count

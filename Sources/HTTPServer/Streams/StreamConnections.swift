@@ -80,7 +80,8 @@ final class StreamConnections: Sendable {
         var fds = waiting.map { pollfd(fd: $0.socket, events: Int16(NSD_POLLRDHUP), revents: 0) }
         guard poll(&fds, nfds_t(fds.count), 0) > 0 else { return }
         let gone = Int16(Int32(NSD_POLLRDHUP) | POLLHUP | POLLERR | POLLNVAL)
-        for (stream, polled) in zip(waiting, fds) where polled.revents & gone != 0 { stream.waker.end(.abort) }
+        // Ended as if complete: nobody is there to tell an error, and MHD then closes without logging one.
+        for (stream, polled) in zip(waiting, fds) where polled.revents & gone != 0 { stream.waker.end(.finish) }
     }
 
     /// Ends every stream cleanly and waits, briefly, until MHD has closed them: MHD must not be

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CMicroHTTPD
 import Synchronization
 
@@ -14,10 +17,12 @@ public final class StreamWaker: Sendable {
     enum Ending { case finish, abort }
 
     private let connection: ConnectionHandle
+    private let socket: Int32
     private let state = Mutex(State())
 
-    init(connection: ConnectionHandle) {
+    init(connection: ConnectionHandle, socket: Int32) {
         self.connection = connection
+        self.socket = socket
     }
 
     /// There may be more to read: resume the connection if it waits.
@@ -29,6 +34,14 @@ public final class StreamWaker: Sendable {
             return true
         }
         if resume { MHD_resume_connection(connection.pointer) }
+    }
+
+    /// Gives up on the client now: a connection blocked on a full socket is not read from again,
+    /// so shutting the socket down is what makes MHD close it. Call only while the source is
+    /// attached (before its `detach`), when the socket is surely still this connection's.
+    public func abortConnection() {
+        shutdown(socket, Int32(SHUT_RDWR))
+        end(.abort)
     }
 
     /// Ends the stream from the server's side (stop, or the client hung up while it waited).
