@@ -19,10 +19,11 @@ deps:
 		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq libmicrohttpd-dev libseccomp-dev pkg-config; \
 	fi
 
-# The tests compare against lsns, make namespaces with unshare and ip netns, and talk through curl.
+# The tests compare against lsns, make namespaces with unshare and ip netns, and talk through curl;
+# headless Chromium loads the dashboard, prometheus_client parses /metrics.
 test-deps: deps
 	@missing=""; \
-	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc; do \
+	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc chromium:chromium; do \
 		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -30,7 +31,7 @@ test-deps: deps
 		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq $$missing; \
 	fi
 	@[ -x $(VENV)/bin/openapi-spec-validator ] || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q openapi-spec-validator; }
-	@$(VENV)/bin/python -c 'import prometheus_client' 2>/dev/null || $(VENV)/bin/pip install -q prometheus-client
+	@$(VENV)/bin/python -c 'import prometheus_client, websocket' 2>/dev/null || $(VENV)/bin/pip install -q prometheus-client websocket-client
 
 build: deps
 	$(SWIFT) build

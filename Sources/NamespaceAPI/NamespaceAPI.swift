@@ -45,7 +45,10 @@ public struct NamespaceAPI: HTTPHandler {
                               onDrop: { [dropped = metrics.listenersDropped] in dropped.increment() })
         var router = Router()
         let service = ServiceRoutes(openAPIDocument: openAPIDocument)
-        router.group([ETagging()]) { service.registerHealth(in: &$0) }
+        router.group([ETagging()]) { group in
+            service.registerHealth(in: &group)
+            DashboardRoutes().register(in: &group)
+        }
         router.group(authentication + [ETagging()]) { group in
             service.register(in: &group)
             NamespaceRoutes(inventory: sandboxes.inventory, limits: limits, limitsMaxAge: limitsMaxAge).register(in: &group)
