@@ -91,17 +91,18 @@ import Testing
         let hostUTS = Host.readlinkInode("/proc/self/ns/uts")
         var inode: UInt64?
         // env execs unshare, which execs sleep in the new namespace: the same pid, once it differs.
-        _ = await eventuallyAsync(3) {
+        _ = await eventuallyAsync(5) {
             inode = Host.readlinkInode("/proc/\(holder.pid)/ns/uts")
             return inode != nil && inode != hostUTS
         }
         let expected = try #require(inode)
-        let announced = await eventuallyAsync(3) {
+        // A rescan a second: ~2 s on a quiet host; the bound leaves room for a busy one.
+        let announced = await eventuallyAsync(10) {
             stream.events.contains { $0.name == "namespace.created" && ($0.json["inode"] as? NSNumber)?.uint64Value == expected }
         }
         #expect(announced, "uts namespace \(expected) not announced: \(stream.text.suffix(600))")
         holder.stop()
-        let removed = await eventuallyAsync(4) {
+        let removed = await eventuallyAsync(10) {
             stream.events.contains { $0.name == "namespace.removed" && ($0.json["inode"] as? NSNumber)?.uint64Value == expected }
         }
         #expect(removed)

@@ -5,21 +5,25 @@ import Testing
 @Suite struct LogFollowTests {
     @Test func linesArriveWhileTheCommandRunsAndTheStreamEndsAtExitWithEveryByte() async throws {
         let server = try TestServer()
-        let script = "for i in 1 2 3; do echo line $i; sleep 0.4; done; head -c 200000 /dev/zero | tr '\\0' x; echo; echo end"
+        // The command writes a line, then waits (in its private /tmp) for the test to let it go on.
+        let script = "echo line 1; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo line 2; "
+            + "head -c 200000 /dev/zero | tr '\\0' x; echo; echo end"
         try await server.withSandbox(["command": ["/bin/sh", "-c", script]]) { sandbox in
             let follow = try CurlStream(server.base + "/sandboxes/\(sandbox.id)/logs?follow=true")
-            // The first line is there while the sandbox still runs.
-            #expect(await eventuallyAsync(5) { follow.text.hasPrefix("line 1\n") })
+            // The first line arrives while the sandbox runs, and the stream stays open.
+            #expect(await eventuallyAsync(10) { follow.text == "line 1\n" }, "\(follow.text.prefix(200))")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(follow.isRunning && follow.text == "line 1\n")
             #expect(try await server.get("/sandboxes/\(sandbox.id)").json["state"] as? String == "running")
-            #expect(!follow.text.contains("end"))
+            #expect(try await server.exec(sandbox.id, ["touch", "/tmp/go"]).status == 200)
             // It ends by itself after the exit, with exactly what the plain log holds.
-            #expect(await eventuallyAsync(10) { !follow.isRunning }, "the stream did not end at exit")
+            #expect(await eventuallyAsync(20) { !follow.isRunning }, "the stream did not end at exit")
             let whole = try await server.logs(sandbox.id)
             #expect(whole.hasSuffix("end\n") && whole.utf8.count > 200_000)
             #expect(follow.text == whole)
             // A follow of an exited sandbox is the whole log at once.
             let again = try CurlStream(server.base + "/sandboxes/\(sandbox.id)/logs?follow=true&stream=stdout")
-            #expect(await eventuallyAsync(5) { !again.isRunning })
+            #expect(await eventuallyAsync(10) { !again.isRunning })
             #expect(again.text == whole)
         }
         let bad = try await server.get("/sandboxes/x/logs?follow=yes")

@@ -1,6 +1,8 @@
 """Drives headless Chromium through the DevTools protocol: loads the dashboard with a token in
-the URL fragment, waits for a sandbox row to show `running` and then (without a reload) `exited`,
-checks the namespace type filters, and saves a screenshot.
+the URL fragment, waits for a sandbox row to show `running`, selects it, runs `touch /tmp/go` in it
+through the exec box (the sandbox's command waits for that file), waits for the row to turn
+`exited` without a reload, checks the followed log and the namespace type filters, and saves a
+screenshot.
 
 usage: ui_check.py URL SANDBOX_ID SCREENSHOT [SECONDS]
 Prints one JSON object with what it saw; exits 1 when a step did not happen in time."""
@@ -92,8 +94,13 @@ seen["typeCounts"] = evaluate(
 seen["namespaceRows"] = evaluate("document.querySelectorAll('#namespaces [data-namespace]').length")
 seen["gauges"] = evaluate("document.querySelectorAll('[data-limit]').length")
 evaluate(f"{row}.click()")
+wait_for("selected", f'document.getElementById("detail-title").textContent.includes("running")')
+evaluate('document.getElementById("exec-command").value = "touch /tmp/go"; '
+         'document.getElementById("exec").requestSubmit()')
+seen["exec"] = wait_for("exec", 'document.getElementById("exec-output").textContent.includes("[exit 0]") && '
+                        'document.getElementById("exec-output").textContent')
 wait_for("exited", f'{row} && {row}.dataset.state === "exited"')
-wait_for("logs", 'document.getElementById("logs").textContent.length > 0')
+wait_for("logs ended", 'document.getElementById("log-state").textContent === "ended"')
 seen["logs"] = evaluate('document.getElementById("logs").textContent')
 shot = call("Page.captureScreenshot", format="png")
 with open(screenshot, "wb") as out:

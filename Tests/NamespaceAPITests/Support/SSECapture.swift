@@ -21,6 +21,9 @@ final class CurlStream: @unchecked Sendable {
         var arguments = ["curl", "-sN", "--max-time", String(seconds), "-o", output]
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         process = try Background(arguments + [url])
+        // Reaped the moment it ends: a zombie child would trouble tests that count them.
+        let child = process.process
+        Thread.detachNewThread { child.waitUntilExit() }
     }
 
     deinit {
