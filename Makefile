@@ -6,7 +6,7 @@ VENV       := .venv
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps bench-deps build release run test test-swift validate-spec bench bench-https clean \
+.PHONY: all deps test-deps bench-deps build release run test test-swift validate-spec validate-deploy bench bench-https clean \
 	format-deps format format-check fuzz fuzz-quick
 
 all: build
@@ -21,10 +21,11 @@ deps:
 	fi
 
 # The tests compare against lsns, make namespaces with unshare and ip netns, talk through curl,
-# and make and inspect certificates with openssl.
+# and make and inspect certificates with openssl; headless Chromium loads the dashboard,
+# prometheus_client parses /metrics.
 test-deps: deps
 	@missing=""; \
-	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc openssl:openssl python3:python3; do \
+	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc openssl:openssl python3:python3 chromium:chromium; do \
 		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -32,6 +33,8 @@ test-deps: deps
 		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq $$missing; \
 	fi
 	@[ -x $(VENV)/bin/openapi-spec-validator ] || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q openapi-spec-validator; }
+	@$(VENV)/bin/python -c 'import prometheus_client, websocket, kubernetes_validate' 2>/dev/null || \
+		$(VENV)/bin/pip install -q prometheus-client websocket-client kubernetes-validate
 
 build: deps
 	$(SWIFT) build
@@ -48,7 +51,7 @@ run: release
 # FORMAT_CHECK=1 makes `make test` fail when a file differs from what `make format` would write.
 FORMAT_CHECK ?= 0
 
-test: test-deps validate-spec $(if $(filter 1,$(FORMAT_CHECK)),format-check) fuzz-quick test-swift
+test: test-deps validate-spec validate-deploy $(if $(filter 1,$(FORMAT_CHECK)),format-check) fuzz-quick test-swift
 
 # The libFuzzer targets of fuzz/ (the toolchain's clang and swiftc build them): 20 s each in
 # `make test`, FUZZ_SECONDS each in `make fuzz`.
@@ -69,6 +72,25 @@ test-swift:
 
 validate-spec: test-deps
 	$(VENV)/bin/openapi-spec-validator api/openapi.yaml
+
+# promtool from Debian's prometheus package, unpacked (not installed: no service is started).
+PROMTOOL := .build/promtool/usr/bin/promtool
+
+$(PROMTOOL):
+	@rm -rf .build/promtool-deb && mkdir -p .build/promtool-deb
+	cd .build/promtool-deb && { $(APT_GET) download prometheus || { $(SUDO) $(APT_GET) update -qq && $(APT_GET) download prometheus; }; }
+	dpkg-deb -x .build/promtool-deb/prometheus_*.deb .build/promtool
+	@rm -rf .build/promtool-deb
+
+# deploy/: the DaemonSet against Kubernetes' schemas, the scrape config with promtool (beside the
+# files it names), the Kubernetes scrape job against the DaemonSet it scrapes. The Grafana
+# dashboard is checked against a live scrape by the Swift tests (DeployFilesTests).
+validate-deploy: test-deps $(PROMTOOL)
+	$(VENV)/bin/kubernetes-validate --strict deploy/daemonset.yaml
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && cp deploy/prometheus.yml "$$dir"/ && \
+		touch "$$dir/namespaced.token" "$$dir/namespaced-ca.crt" && echo '[]' > "$$dir/namespaced-nodes.yml" && \
+		$(PROMTOOL) check config "$$dir/prometheus.yml"
+	$(VENV)/bin/python Tests/tools/check_scrape_job.py deploy/prometheus-kubernetes.yml deploy/daemonset.yaml
 
 # The reference tools the figures are compared with, and the small C programs of bench/.
 BENCH_TOOLS := bench/out/mhd-bare bench/out/procs bench/out/create-client bench/out/clone-loop

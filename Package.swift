@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,14 +41,17 @@ let package = Package(
         ),
         .target(
             name: "HTTPServer",
-            dependencies: ["CMicroHTTPD", "CHTTPShim", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CMicroHTTPD", "CHTTPShim", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: strict
         ),
         .target(
             name: "NamespaceAPI",
             dependencies: ["NamespaceKit", "HTTPServer", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "SystemPackage", package: "swift-system")],
-            resources: [.copy("Resources/openapi.yaml")],
+                           .product(name: "SystemPackage", package: "swift-system"),
+                           .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/ui")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -25,6 +25,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var headSeconds: Int
     /// HTTPS; nil: plain HTTP.
     public var tls: TLSConfiguration?
+    /// Where the server counts its connections, waits and streams (for a metrics endpoint).
+    public var statistics = ServerStatistics()
 
     public init(listen: ListenAddress, threads: Int, bodyLimit: Int = 1 << 20, connectionLimit: Int = 1024,
                 perAddressLimit: Int = 512, timeoutSeconds: Int = 30, headSeconds: Int = 10) {
@@ -82,7 +84,8 @@ public final class HTTPServer: Sendable {
         if case .unix = configuration.listen { isUnixSocket = true }
         let core = ServerCore(handler: handler, logger: logger, bodyLimit: configuration.bodyLimit, isUnixSocket: isUnixSocket,
                               headSeconds: configuration.headSeconds, idleSeconds: configuration.timeoutSeconds,
-                              requiresClientCertificate: clientAuthorities != nil)
+                              requiresClientCertificate: clientAuthorities != nil,
+                              statistics: configuration.statistics)
         let coreContext = Unmanaged.passUnretained(core).toOpaque()
         var config = nsd_http_config(
             listen_fd: listener.fd,
@@ -123,6 +126,7 @@ public final class HTTPServer: Sendable {
         if listener >= 0 { close(listener) }
         core.resumeAll(with: Problem(slug: "unavailable", title: "Service unavailable", status: 503,
                                      detail: "the server is stopping; retry the request").response)
+        core.streams.endAll()
         MHD_stop_daemon(handle.pointer)
         if certificate != nil { TLSIdentity.release() }
     }

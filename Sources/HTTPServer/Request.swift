@@ -64,6 +64,13 @@ public struct Peer: Sendable {
 /// Request state that inner steps set and outer steps read.
 public final class RequestContext: Sendable {
     private let storedPrincipal = Mutex<String?>(nil)
+    private let storedRoute = Mutex<String?>(nil)
+
+    /// The pattern of the route that matched (`/sandboxes/{ref}`), nil when none did.
+    public var route: String? {
+        get { storedRoute.withLock { $0 } }
+        set { storedRoute.withLock { $0 = newValue } }
+    }
 
     /// Who the request was authenticated as: a token's name, "unix:UID", or a certificate subject.
     public var principal: String? {

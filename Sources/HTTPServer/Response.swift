@@ -1,4 +1,4 @@
-/// What a handler answers. Built whole before it is sent: the API's bodies are small.
+/// What a handler answers: a body built whole (the API's bodies are small), a file, or a stream.
 public struct Response: Sendable {
     /// A body sent straight from a file (sendfile), never held in memory; the server closes `fd`.
     public struct FileBody: Sendable {
@@ -17,6 +17,11 @@ public struct Response: Sendable {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
     public var file: FileBody?
+    /// A body produced over time; the connection is suspended whenever the source has nothing.
+    public var stream: (any StreamSource)?
+    /// The kernel send buffer of a streaming connection: bounds what a client that stops reading
+    /// can hold in the kernel, so that the source notices it (nil: the system's default).
+    public var streamSendBuffer: Int?
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
@@ -37,6 +42,13 @@ public struct Response: Sendable {
     public static func file(_ file: FileBody, contentType: String) -> Response {
         var response = Response(status: 200, headers: [("Content-Type", contentType)])
         response.file = file
+        return response
+    }
+
+    public static func stream(_ source: any StreamSource, contentType: String, sendBuffer: Int? = nil) -> Response {
+        var response = Response(status: 200, headers: [("Content-Type", contentType), ("Cache-Control", "no-store")])
+        response.stream = source
+        response.streamSendBuffer = sendBuffer
         return response
     }
 

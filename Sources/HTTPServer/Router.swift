@@ -59,6 +59,7 @@ public struct Router: Sendable {
             var matched = request
             matched.parameters = parameters
             matched.scope = route.scope
+            matched.context.route = route.pattern
             return route.responder(matched)
         }
         var unmatched = request

@@ -17,12 +17,16 @@ final class ServerCore: Sendable {
     let deadlines: HeadDeadlines
     /// Mutual TLS: the handshake demands a client certificate, and each request checks it again.
     let requiresClientCertificate: Bool
+    let streams: StreamConnections
+    let statistics: ServerStatistics
     /// Oversized bodies up to this many times the limit are drained before the 413.
     static let drainFactor = 8
 
     init(handler: any HTTPHandler, logger: Logger, bodyLimit: Int, isUnixSocket: Bool, headSeconds: Int, idleSeconds: Int,
-         requiresClientCertificate: Bool = false) {
+         requiresClientCertificate: Bool = false, statistics: ServerStatistics) {
         self.requiresClientCertificate = requiresClientCertificate
+        self.statistics = statistics
+        self.streams = StreamConnections(statistics: statistics)
         self.handler = handler
         self.logger = logger
         self.bodyLimit = bodyLimit
@@ -58,6 +62,7 @@ final class ServerCore: Sendable {
                 usleep(250_000)
                 let cut = deadlines.enforce()
                 if cut > 0 { logger.info("closed \(cut) connection(s) past the request-head or idle deadline") }
+                streams.endHungUp()
                 let entries = suspended.withLock { table in table.map { (key: $0.key, socket: $0.value.socket) } }
                 var fds = entries.map { pollfd(fd: $0.socket, events: Int16(NSD_POLLRDHUP), revents: 0) }
                 guard !fds.isEmpty, poll(&fds, nfds_t(fds.count), 0) > 0 else { continue }
@@ -75,7 +80,10 @@ final class ServerCore: Sendable {
 
     /// Hands a deferred reply to its connection, once: a reply after shutdown already answered is dropped.
     func resume(_ key: UInt64, with response: Response) {
-        guard let entry = suspended.withLock({ $0.removeValue(forKey: key) }) else { return }
+        guard let entry = suspended.withLock({ table -> Suspension? in
+            defer { statistics.suspendedWaits.store(table.count, ordering: .relaxed) }
+            return table.removeValue(forKey: key)
+        }) else { return }
         resuming.add(1, ordering: .relaxed)
         entry.state.setDeferred(response)
         MHD_resume_connection(entry.connection.pointer)
@@ -170,6 +178,7 @@ final class ServerCore: Sendable {
                     return "this client already has \(Self.maxSuspendedPerClient) requests waiting"
                 }
                 table[key] = Suspension(state: state, connection: handle, socket: socket, client: client)
+                statistics.suspendedWaits.store(table.count, ordering: .relaxed)
                 return nil
             }
             if let refusal {
@@ -186,7 +195,9 @@ final class ServerCore: Sendable {
     private func send(_ response: Response, _ connection: OpaquePointer, _ method: String, _ url: String,
                       _ state: RequestState) -> MHD_Result {
         let mhdResponse: OpaquePointer?
-        if let file = response.file {
+        if let source = response.stream {
+            mhdResponse = streamResponse(source, connection, sendBuffer: response.streamSendBuffer)
+        } else if let file = response.file {
             mhdResponse = MHD_create_response_from_fd_at_offset64(file.length, file.fd, file.offset)
             if mhdResponse == nil { close(file.fd) }
         } else {
@@ -200,11 +211,34 @@ final class ServerCore: Sendable {
         let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
         MHD_destroy_response(mhdResponse)
         if logger.logLevel <= .info {
-            let bytes = response.file.map { Int($0.length) } ?? response.body.count
+            let bytes = response.stream != nil ? 0 : response.file.map { Int($0.length) } ?? response.body.count
             logger.info("\(method) \(url) \(response.status) \(bytes)B \(state.elapsedMicroseconds)us")
         }
         return result
     }
+
+    /// A response whose body MHD pulls from `source` (chunked); the stream's object lives until MHD
+    /// frees the response, which is when the connection is done with it.
+    private func streamResponse(_ source: any StreamSource, _ connection: OpaquePointer, sendBuffer: Int?) -> OpaquePointer? {
+        let socket = nsd_http_connection_fd(connection)
+        if var size = sendBuffer.map(Int32.init), socket >= 0 {
+            setsockopt(socket, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let waker = StreamWaker(connection: ConnectionHandle(pointer: connection), socket: socket)
+        let stream = StreamConnection(source: source, waker: waker, key: streams.newKey(), socket: socket, table: streams)
+        streams.add(stream)
+        source.attach(waker)
+        let context = Unmanaged.passRetained(stream).toOpaque()
+        guard let made = MHD_create_response_from_callback(UInt64.max, Self.streamBlock, streamReader, context, streamClosed) else {
+            Unmanaged<StreamConnection>.fromOpaque(context).release()
+            stream.closed()
+            return nil
+        }
+        return made
+    }
+
+    /// Bytes asked of a stream per read.
+    static let streamBlock = 16 * 1024
 
     /// The client as the connection shows it; on a unix socket, who the kernel says it is.
     private func peer(_ connection: OpaquePointer, _ state: RequestState) -> Peer {
@@ -290,11 +324,13 @@ let connectionNotify: MHD_NotifyConnectionCallback = { context, connection, _, e
     let core = Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue()
     if event.rawValue == 0 { // MHD_CONNECTION_NOTIFY_STARTED
         core.deadlines.opened(connection, fd: nsd_http_connection_fd(connection))
+        core.statistics.openConnections.add(1, ordering: .relaxed)
         if core.requiresClientCertificate, nsd_tls_require_client_certificate(connection) != 0 {
             shutdown(nsd_http_connection_fd(connection), Int32(SHUT_RDWR))
         }
     } else {
         core.deadlines.closed(connection)
+        core.statistics.openConnections.subtract(1, ordering: .relaxed)
     }
 }
 

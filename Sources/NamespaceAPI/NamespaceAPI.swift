@@ -22,24 +22,49 @@ public struct NamespaceAPI: HTTPHandler {
 
     /// - Parameter limitsMaxAge: how old, in seconds, `/limits` counts may be; polling dashboards
     ///   then cost one /proc census per period, not one per request.
-    public init(access: Access, openAPIDocument: String?, sandboxes: SandboxManager, limitsMaxAge: Double = 0.25) {
+    /// The event stream's tuning; the defaults are the server's.
+    public struct EventSettings: Sendable {
+        /// Events kept for listeners that resume.
+        public var ringCapacity = 10_000
+        /// Bytes a listener may let wait before it is dropped.
+        public var listenerBuffer = 1 << 20
+        public var keepAliveSeconds = 15.0
+
+        public init() {}
+    }
+
+    let events: EventHub
+
+    public init(access: Access, openAPIDocument: String?, sandboxes: SandboxManager, limitsMaxAge: Double = 0.25,
+                events eventSettings: EventSettings = EventSettings(), statistics: ServerStatistics = ServerStatistics()) {
+        let metrics = APIMetrics(statistics: statistics, store: sandboxes.storeObserver)
+        let limits = Limits(usage: sandboxes.usage, maxAge: limitsMaxAge)
         let authentication: [any Middleware] = access.policy.map { [Authentication(policy: $0)] } ?? []
+        let events = EventHub(source: sandboxes.events, inventory: sandboxes.inventory, ringCapacity: eventSettings.ringCapacity,
+                              listenerBuffer: eventSettings.listenerBuffer, keepAliveSeconds: eventSettings.keepAliveSeconds,
+                              onDrop: { [dropped = metrics.listenersDropped] in dropped.increment() })
         var router = Router()
         let service = ServiceRoutes(openAPIDocument: openAPIDocument)
-        router.group([ETagging()]) { service.registerHealth(in: &$0) }
+        router.group([ETagging()]) { group in
+            service.registerHealth(in: &group)
+            DashboardRoutes().register(in: &group)
+        }
         router.group(authentication + [ETagging()]) { group in
             service.register(in: &group)
-            NamespaceRoutes(inventory: sandboxes.inventory, limits: Limits(usage: sandboxes.usage, maxAge: limitsMaxAge),
-                            limitsMaxAge: limitsMaxAge).register(in: &group)
-            SandboxRoutes(manager: sandboxes).register(in: &group)
+            NamespaceRoutes(inventory: sandboxes.inventory, limits: limits, limitsMaxAge: limitsMaxAge).register(in: &group)
+            SandboxRoutes(manager: sandboxes, metrics: metrics).register(in: &group)
+            EventRoutes(hub: events).register(in: &group)
+            MetricsRoutes(metrics: metrics, manager: sandboxes, limits: limits, events: events).register(in: &group)
         }
         router.setFallback(authentication)
-        var outer: [any Middleware] = []
+        // Outermost, so that refusals by the steps below are counted too.
+        var outer: [any Middleware] = [RequestMetrics(factory: metrics.factory)]
         if let file = access.audit { outer.append(Audit(file: file, resourceKey: "sandbox", resource: Self.sandboxID)) }
         if let hosts = access.hosts { outer.append(hosts) }
         let routing = router
         self.entry = outer.wrapping { routing.route($0) }
         self.router = router
+        self.events = events
     }
 
     public var routes: [Router.Route] { router.table }

@@ -23,6 +23,18 @@ struct QueryParameters {
         return try Self.number(text, name: name, T.self, minimum: minimum)
     }
 
+    /// `true` or `false` (absent: false).
+    func boolean(_ name: String) throws(Problem) -> Bool {
+        let values = request.queryValues(name)
+        guard let text = values.first else { return false }
+        guard values.count == 1 else { throw .badRequest("\(name): give it at most once") }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw .badRequest("\(name): '\(text)' must be true or false")
+        }
+    }
+
     static func number<T: FixedWidthInteger>(_ text: String, name: String, _: T.Type, minimum: T = 0) throws(Problem) -> T {
         guard text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = T(text), value >= minimum else {
             throw .badRequest("\(name): '\(text)' is not an integer from \(minimum) to \(T.max)")

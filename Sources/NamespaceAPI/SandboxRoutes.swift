@@ -6,6 +6,7 @@ import SystemPackage
 /// `/sandboxes` and the actions on one sandbox.
 struct SandboxRoutes: Sendable {
     let manager: SandboxManager
+    let metrics: APIMetrics
 
     struct SignalBody: Decodable {
         var signal: Int32
@@ -50,14 +51,27 @@ struct SandboxRoutes: Sendable {
     }
 
     func register(in group: inout RouterGroup) {
-        group.on("POST", "/sandboxes", scope: .operate) { request throws(Problem) in try create(request) }
+        group.on("POST", "/sandboxes", scope: .operate) { request throws(Problem) in try measuredCreate(request) }
         group.on("GET", "/sandboxes", scope: .read, query: ["state", "label"]) { request throws(Problem) in try list(request) }
         group.on("GET", "/sandboxes/{ref}", scope: .read) { request throws(Problem) in try show(request) }
         group.on("DELETE", "/sandboxes/{ref}", scope: .operate) { request throws(Problem) in try delete(request) }
         group.on("POST", "/sandboxes/{ref}/wait", scope: .operate, query: ["timeout"]) { request throws(Problem) in try wait(request) }
         group.on("POST", "/sandboxes/{ref}/signal", scope: .operate) { request throws(Problem) in try signal(request) }
         group.on("POST", "/sandboxes/{ref}/exec", scope: .operate) { request throws(Problem) in try exec(request) }
-        group.on("GET", "/sandboxes/{ref}/logs", scope: .read, query: ["stream"]) { request throws(Problem) in try logs(request) }
+        group.on("GET", "/sandboxes/{ref}/logs", scope: .read, query: ["stream", "follow"]) { request throws(Problem) in try logs(request) }
+    }
+
+    /// A create, counted by outcome (the problem's slug when refused) and timed when it succeeds.
+    func measuredCreate(_ request: Request) throws(Problem) -> Reply {
+        let started = DispatchTime.now().uptimeNanoseconds
+        do throws(Problem) {
+            let reply = try create(request)
+            metrics.created(result: "created", nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+            return reply
+        } catch {
+            metrics.created(result: error.slug, nanoseconds: nil)
+            throw error
+        }
     }
 
     func create(_ request: Request) throws(Problem) -> Reply {
@@ -167,11 +181,21 @@ struct SandboxRoutes: Sendable {
     func logs(_ request: Request) throws(Problem) -> Reply {
         let text = request.queryValues("stream").first ?? "stdout"
         guard let stream = LogStream(rawValue: text) else { throw .badRequest("stream: '\(text)' must be stdout or stderr") }
+        if try QueryParameters(request: request).boolean("follow") { return try follow(request, stream) }
         let log: (file: FileDescriptor, size: UInt64)?
         do throws(SandboxError) { log = try manager.logs(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
         let contentType = "text/plain; charset=utf-8"
         guard let log else { return .now(.text("", contentType: contentType)) }
         return .now(.file(.init(fd: log.file.rawValue, offset: 0, length: log.size), contentType: contentType))
+    }
+
+    /// The log as it grows, to the end of a sandbox that has exited.
+    func follow(_ request: Request, _ stream: LogStream) throws(Problem) -> Reply {
+        let follower: LogFollower?
+        do throws(SandboxError) { follower = try manager.follow(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
+        let contentType = "text/plain; charset=utf-8"
+        guard let follower else { return .now(.text("", contentType: contentType)) }
+        return .now(.stream(LogStreamSource(follower: follower), contentType: contentType).adding("X-Accel-Buffering", "no"))
     }
 
     /// At most 255 printable ASCII characters, like the header values clients generate (UUIDs).

@@ -133,9 +133,11 @@ struct Namespaced: ParsableCommand {
             throw ValidationError(error.description)
         }
         let access = NamespaceAPI.Access(policy: policy, hosts: HostCheck(listen: address, names: allowedHost), audit: audit)
-        let api = NamespaceAPI(access: access, openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes)
+        let statistics = ServerStatistics()
+        let api = NamespaceAPI(access: access, openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes, statistics: statistics)
         var configuration = HTTPServerConfiguration(
             listen: address, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        configuration.statistics = statistics
         configuration.socketGroup = group
         configuration.tls = tls
         let server: HTTPServer

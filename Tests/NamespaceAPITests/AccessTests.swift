@@ -204,6 +204,8 @@ import Glibc
         var pattern: String
         var needs: String
         var body: String?
+        /// A response that stays open (a stream): read what arrives within two seconds.
+        var streams = false
     }
 
     /// Every route the server has (checked against its table), with the scope it needs.
@@ -223,6 +225,10 @@ import Glibc
         .init(method: "POST", pattern: "/sandboxes/{ref}/signal", needs: "operate", body: #"{"signal": "SIGCONT"}"#),
         .init(method: "POST", pattern: "/sandboxes/{ref}/exec", needs: "operate", body: #"{"command": ["true"]}"#),
         .init(method: "DELETE", pattern: "/sandboxes/{ref}", needs: "operate"),
+        .init(method: "GET", pattern: "/events", needs: "read", streams: true),
+        .init(method: "GET", pattern: "/metrics", needs: "read"),
+        .init(method: "GET", pattern: "/ui/", needs: "none"),
+        .init(method: "GET", pattern: "/ui/{asset}", needs: "none"),
     ]
 
     @Test func everyRouteAnswersEachScopeAsTheTableSays() throws {
@@ -247,10 +253,11 @@ import Glibc
             for route in Self.routes {
                 let path = route.pattern.replacingOccurrences(of: "{ref}", with: id).replacingOccurrences(of: "{type}", with: "uts")
                     .replacingOccurrences(of: "{inode}", with: String(inode)).replacingOccurrences(of: "{pid}", with: "1")
+                    .replacingOccurrences(of: "{asset}", with: "app.js")
                     + (route.pattern.hasSuffix("/wait") ? "?timeout=0" : "")
                 var request = RawRequest(method: route.method, target: path, headers: [("Authorization", "Bearer \(token)")])
                 if let body = route.body { request.headers.append(("Content-Type", "application/json")); request.body = Array(body.utf8) }
-                let answer = server.send(request)
+                let answer = server.send(request, timeout: route.streams ? 2 : 30)
                 if rank[route.needs]! <= level {
                     #expect(answer.status / 100 == 2, "\(name) \(route.method) \(route.pattern): \(answer.status) \(answer.text)")
                 } else {

@@ -14,6 +14,8 @@ public final class RegistryStore: @unchecked Sendable {
     private let durability: Durability
     private let condition = NSCondition()
     private let compactEvery: Int
+    /// Sync and snapshot timings, for metrics.
+    public let observer = StoreObserver()
     /// Background flushes and compactions, in order, off the shared global queues.
     private let writer = DispatchQueue(label: "registry-writer")
     // Guarded by `condition`.
@@ -197,7 +199,10 @@ public final class RegistryStore: @unchecked Sendable {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             return SnapshotStats(generation: next, sandboxes: image.order.count, bytes: bytes, seconds: seconds)
         }
-        if case .success = result { prune() }
+        if case .success(let stats) = result {
+            observer.record(.snapshot(bytes: stats.bytes, seconds: stats.seconds))
+            prune()
+        }
         return result
     }
 
@@ -217,7 +222,9 @@ public final class RegistryStore: @unchecked Sendable {
         do throws(SystemError) {
             try RegistryFiles.writeAll(journal, bytes, path: path)
             if durability == .fsync {
+                let started = DispatchTime.now().uptimeNanoseconds
                 do throws(Errno) { try Syscall.syncData(journal) } catch { throw SystemError("fdatasync", path, errno: error) }
+                observer.record(.journalSync(seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
             }
         } catch {
             if let start { try? Syscall.truncate(journal, to: start) }

@@ -50,6 +50,11 @@ public final class Registry: Sendable {
         state.withLock { s in s.ordered.map(\.sandbox) }
     }
 
+    /// How many sandboxes run and how many have exited, without copying them.
+    public func countByState() -> (running: Int, exited: Int) {
+        state.withLock { s in (s.running, s.entries.count - s.running) }
+    }
+
     /// By id, or else by name.
     public func find(_ reference: String) -> Sandbox? {
         state.withLock { s in Self.lookup(s, reference).flatMap { s.entries[$0]?.sandbox } }

@@ -15,6 +15,8 @@ public final class SandboxManager: Sendable {
     let admission: Admission
     /// Live namespaces per type, shared by admission control and `/limits`.
     public let usage = NamespaceUsage()
+    /// Every sandbox's creation, exit and removal, in that order for each sandbox.
+    public let events: EventSource
     let store: RegistryStore
     private let reaper: Reaper
     let execSlots = Mutex(0)
@@ -56,8 +58,10 @@ public final class SandboxManager: Sendable {
         let adoption = Adoption.adopt(loaded.image, state: state)
         registry.restore(loaded.image, sandboxes: adoption.sandboxes, pidfds: adoption.pidfds)
         startupWarnings = loaded.warnings + adoption.notes
-        let reaper = Reaper { [registry, state, store] id, status in
-            Self.recordExit(id: id, status: status, registry: registry, state: state, store: store)
+        let events = EventSource()
+        self.events = events
+        let reaper = Reaper { [registry, state, store, events] id, status in
+            Self.recordExit(id: id, status: status, registry: registry, state: state, store: store, events: events)
         }
         for (id, pidfd) in adoption.pidfds { reaper.watch(pidfd: pidfd, id: id) }
         self.reaper = reaper
@@ -70,6 +74,9 @@ public final class SandboxManager: Sendable {
             throw StartupRefusal(description: "cannot write the registry: \(error)")
         }
     }
+
+    /// Journal sync and snapshot timings.
+    public var storeObserver: StoreObserver { store.observer }
 
     /// Writes the whole registry as a new snapshot, for a clean stop.
     @discardableResult
@@ -176,6 +183,8 @@ public final class SandboxManager: Sendable {
         registry.insert(sandbox, pidfd: started.pidfd, created: created)
         store.settle()
         admission.created(spec.namespaces)
+        // Before the reaper watches it: its exit can only be told after its creation.
+        events.publish(.sandboxCreated(sandbox))
         // Watched only now, so the entry of its exit always follows the entry of its start.
         reaper.watch(pidfd: started.pidfd, id: id)
         var keyRecord: IdempotencyRecord?
@@ -256,6 +265,17 @@ public final class SandboxManager: Sendable {
         return state.openLog(sandbox.id, stream: stream)
     }
 
+    /// The log followed as it grows, ending once the sandbox has exited and all is read; nil when
+    /// the sandbox has no log.
+    public func follow(_ reference: String, stream: LogStream) throws(SandboxError) -> LogFollower? {
+        let sandbox = try get(reference)
+        guard let log = state.openLog(sandbox.id, stream: stream) else { return nil }
+        let follower = LogFollower(file: log.file, sandboxID: sandbox.id, exited: sandbox.state == .exited, events: events)
+        // It may have exited between the look above and the subscription inside the follower.
+        if registry.find(sandbox.id)?.state != .running { follower.markExited() }
+        return follower
+    }
+
     // MARK: wait, signal, delete
 
     /// Wait timeouts fire here, never behind long work on the shared global queues.
@@ -315,16 +335,18 @@ public final class SandboxManager: Sendable {
                 nsd_pidfd_send_signal(pidfd, SIGKILL)
             }
         }
-        try wait(sandbox.id, timeout: 3600) { [registry, state] exited in
+        try wait(sandbox.id, timeout: 3600) { [registry, state, events] exited in
             _ = registry.remove(id: exited.id)
             state.remove(exited.id, recycle: exited.spec.has(.pid))
+            events.publish(.sandboxDeleted(exited))
             completion(nil)
         }
     }
 
     // MARK: exit
 
-    static func recordExit(id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory, store: RegistryStore) {
+    static func recordExit(id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory, store: RegistryStore,
+                           events: EventSource) {
         let record = state.exitRecord(of: id)
         let reaped = status.reaped == 1 ? (status.exit_code, status.signal) : nil
         guard let (exited, waiters, deleted) = registry.markExited(id: id, update: { sandbox in
@@ -334,6 +356,7 @@ public final class SandboxManager: Sendable {
         // journal entry can follow with the next sync. After a journaled removal it would bring
         // the sandbox back on replay.
         if !deleted { store.flushLater(store.append(.put(exited))) }
+        events.publish(.sandboxExited(exited))
         waiters.forEach { $0(exited) }
     }
 }

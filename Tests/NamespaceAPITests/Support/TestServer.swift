@@ -19,17 +19,20 @@ final class TestServer: Sendable {
     /// - Parameter stateDirectory: where the registry lives (default: a fresh one in the temp directory).
     /// - Parameter hiddenPaths: credential files no sandbox may see, as `namespaced` passes them.
     init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024, quota: Int = 0,
-         stateDirectory: String? = nil, hiddenPaths: [String] = []) throws {
+         stateDirectory: String? = nil, hiddenPaths: [String] = [],
+         events: NamespaceAPI.EventSettings = NamespaceAPI.EventSettings()) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         self.stateDirectory = stateDirectory ?? NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
         sandboxes = try SandboxManager(stateDirectory: self.stateDirectory, quota: quota, hiddenPaths: hiddenPaths)
         let policy = token.map { AccessPolicy(tokens: TokenTable([.init(name: "test", scope: .admin, secret: $0)])) }
-        api = NamespaceAPI(access: .init(policy: policy), openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes, limitsMaxAge: 0)
-        server = try HTTPServer(
-            configuration: HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threads: threads,
-                                                   perAddressLimit: perAddressLimit),
-            handler: api, logger: logger)
+        let statistics = ServerStatistics()
+        api = NamespaceAPI(access: .init(policy: policy), openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes, limitsMaxAge: 0,
+                           events: events, statistics: statistics)
+        var configuration = HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threads: threads,
+                                                    perAddressLimit: perAddressLimit)
+        configuration.statistics = statistics
+        server = try HTTPServer(configuration: configuration, handler: api, logger: logger)
         base = "http://127.0.0.1:\(server.port!)"
     }
 

@@ -1,0 +1,137 @@
+import Foundation
+import HTTPServer
+import NamespaceKit
+import Synchronization
+
+/// Numbers every change, keeps the recent ones for resuming listeners, and writes each to the
+/// listeners that want it. One thread rescans the namespaces (while anyone wants them) and sends
+/// keep-alives; listeners themselves cost no thread: each is a suspended connection's queue.
+final class EventHub: Sendable {
+    struct Listener {
+        var stream: PushStream
+        var names: Set<String>
+    }
+
+    private struct State {
+        var ring: EventRing
+        var nextID: UInt64
+        var listeners: [UInt64: Listener] = [:]
+        var nextListener: UInt64 = 0
+    }
+
+    private let state: Mutex<State>
+    private let listenerBuffer: Int
+    private let sendBuffer: Int
+    /// Called for each listener dropped because it let more than its buffer wait.
+    private let onDrop: @Sendable () -> Void
+    private let started = Atomic<Bool>(false)
+    private let watch: Mutex<NamespaceWatch>
+    private let rescanSeconds: Double
+    private let keepAliveSeconds: Double
+
+    /// - Parameter listenerBuffer: bytes a listener may let wait before it is dropped.
+    init(source: EventSource, inventory: Inventory, ringCapacity: Int = 10_000, listenerBuffer: Int = 1 << 20,
+         sendBuffer: Int = 64 * 1024, rescanSeconds: Double = 1, keepAliveSeconds: Double = 15,
+         onDrop: @escaping @Sendable () -> Void = {}) {
+        self.onDrop = onDrop
+        // Ids start from the clock (milliseconds, times 1,000), so an id from an earlier run of the
+        // server is always older than this run's ring and gets a reset, never a wrong replay.
+        let first = UInt64(Date().timeIntervalSince1970 * 1000) * 1000
+        state = Mutex(State(ring: EventRing(capacity: ringCapacity), nextID: first))
+        self.listenerBuffer = listenerBuffer
+        self.sendBuffer = sendBuffer
+        self.rescanSeconds = rescanSeconds
+        self.keepAliveSeconds = keepAliveSeconds
+        watch = Mutex(NamespaceWatch(inventory: inventory))
+        _ = source.subscribe { [weak self] event in self?.publish(event) }
+    }
+
+    var listenerCount: Int { state.withLock { $0.listeners.count } }
+
+    func publish(_ event: ChangeEvent) {
+        let data = EventFrame.data(of: event)
+        let name = event.name
+        state.withLock { s in
+            let frame = EventFrame(id: s.nextID, name: name, data: data)
+            s.nextID += 1
+            s.ring.append(frame)
+            // Written under the lock, so that every listener sees ids in order; a write only queues.
+            for (key, listener) in s.listeners where listener.names.contains(name) {
+                if !listener.stream.write(frame.bytes) { drop(key, listener, &s) }
+            }
+        }
+    }
+
+    /// A new listener: the events after `lastID` it wants (or a reset), then every new one.
+    func listen(after lastID: UInt64?, names: Set<String>) -> Response {
+        startPump()
+        let stream = PushStream(limit: listenerBuffer)
+        let key = state.withLock { s -> UInt64 in
+            stream.write(EventFrame.preamble)
+            let latest = s.nextID - 1
+            if let lastID {
+                let oldest = s.ring.oldestID ?? s.nextID
+                if lastID + 1 < oldest || lastID > latest {
+                    let reset = EventFrame.Reset(reason: lastID > latest ? "unknown-id" : "older-than-ring",
+                                                 lastEventId: lastID, oldest: oldest, latest: latest)
+                    stream.write(EventFrame(id: latest, name: "reset", data: (try? JSON.encode(reset)) ?? []).bytes)
+                } else {
+                    for frame in s.ring.after(lastID) where names.contains(frame.name) { stream.write(frame.bytes) }
+                }
+            }
+            s.nextListener += 1
+            s.listeners[s.nextListener] = Listener(stream: stream, names: names)
+            return s.nextListener
+        }
+        stream.onDetach { [weak self] in self?.forget(key) }
+        return Response.stream(stream, contentType: "text/event-stream", sendBuffer: sendBuffer)
+            .adding("X-Accel-Buffering", "no")
+    }
+
+    private func forget(_ key: UInt64) {
+        _ = state.withLock { $0.listeners.removeValue(forKey: key) }
+    }
+
+    private func drop(_ key: UInt64, _ listener: Listener, _ s: inout State) {
+        s.listeners[key] = nil
+        if listener.stream.overflowed { onDrop() }
+    }
+
+    private func keepAlive() {
+        state.withLock { s in
+            for (key, listener) in s.listeners where !listener.stream.write(EventFrame.keepAlive) { drop(key, listener, &s) }
+        }
+    }
+
+    /// Whether anyone listens for what a rescan finds.
+    private var wantsRescan: Bool {
+        state.withLock { s in
+            s.listeners.values.contains { $0.names.contains { $0.hasPrefix("namespace.") || $0 == "limits.changed" } }
+        }
+    }
+
+    private func startPump() {
+        guard started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        let interval = rescanSeconds, keepAliveEvery = keepAliveSeconds
+        // Holds the hub only while it works, so a hub nobody uses any more ends its thread.
+        let thread = Thread { [weak self] in
+            var sinceKeepAlive = 0.0
+            while true {
+                Thread.sleep(forTimeInterval: interval)
+                guard let hub = self else { return }
+                if hub.wantsRescan {
+                    for event in hub.watch.withLock({ $0.poll() }) { hub.publish(event) }
+                } else {
+                    hub.watch.withLock { $0.reset() }
+                }
+                sinceKeepAlive += interval
+                if sinceKeepAlive >= keepAliveEvery {
+                    sinceKeepAlive = 0
+                    hub.keepAlive()
+                }
+            }
+        }
+        thread.name = "event-pump"
+        thread.start()
+    }
+}
