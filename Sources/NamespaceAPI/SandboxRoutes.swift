@@ -58,6 +58,7 @@ struct SandboxRoutes: Sendable {
         group.on("POST", "/sandboxes/{ref}/signal", scope: .operate) { request throws(Problem) in try signal(request) }
         group.on("POST", "/sandboxes/{ref}/exec", scope: .operate) { request throws(Problem) in try exec(request) }
         group.on("GET", "/sandboxes/{ref}/logs", scope: .read, query: ["stream"]) { request throws(Problem) in try logs(request) }
+        group.on("GET", "/sandboxes/{ref}/stats", scope: .read) { request throws(Problem) in try stats(request) }
     }
 
     func create(_ request: Request) throws(Problem) -> Reply {
@@ -172,6 +173,12 @@ struct SandboxRoutes: Sendable {
         let contentType = "text/plain; charset=utf-8"
         guard let log else { return .now(.text("", contentType: contentType)) }
         return .now(.file(.init(fd: log.file.rawValue, offset: 0, length: log.size), contentType: contentType))
+    }
+
+    func stats(_ request: Request) throws(Problem) -> Reply {
+        let stats: SandboxStats
+        do throws(SandboxError) { stats = try manager.stats(request.parameter("ref")) } catch { throw Problem(error) }
+        return try JSON.response(stats)
     }
 
     /// At most 255 printable ASCII characters, like the header values clients generate (UUIDs).

@@ -29,11 +29,21 @@ int nsd_raw_mount_readonly(const char *path);   /* mount_setattr RDONLY */
 int nsd_raw_mount_setattr_recursive(const char *path, uint64_t attr);
 int nsd_raw_setns(int fd, int nstype);
 /* clone3 with a pidfd in *pidfd (exit_signal SIGCHLD, or none with
- * CLONE_PARENT: the child then signals our parent as we would). */
-pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd);
+ * CLONE_PARENT: the child then signals our parent as we would), straight
+ * into the cgroup2 directory cgroup_fd unless it is -1. */
+pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd, int cgroup_fd);
 #define NSD_MOUNT_ATTR_RDONLY 0x00000001ULL
 #define NSD_MOUNT_ATTR_NOSUID 0x00000002ULL
 #define NSD_MOUNT_ATTR_NODEV 0x00000004ULL
+
+/* --- cgroups.c --- */
+/* Join the cgroup v1 hierarchies of c (write "0" to each cgroup.procs) and
+ * close those fds; 0, or -1 with errno set. Nothing else may run in the
+ * process before: what it allocates is charged where it is. */
+int nsd_join_cgroups(const struct nsd_cgroup *c);
+/* The fds of c to keep open until nsd_join_cgroups, appended to keep;
+ * returns the new count. */
+int nsd_cgroup_keep(const struct nsd_cgroup *c, int *keep, int n);
 
 /* --- groups.c --- */
 /* Drop the supplementary groups, unless there are none, or the user

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -49,6 +50,24 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
     die(ctx, NSD_STEP_EXEC);
 }
 
+/* In the sandbox's cgroups (v1 ones by our own write; the cgroup2 one by
+ * the clone), then its cgroup namespace rooted there. The server waits for
+ * the word: it reads our namespaces next. */
+static void enter_cgroups(const struct nsd_init_ctx *ctx)
+{
+    const struct nsd_spawn_config *cfg = ctx->cfg;
+    struct nsd_report ready = { .step = NSD_MSG_READY, .err = 0, .index = -1 };
+
+    if (!nsd_cgroup_used(&cfg->cgroup))
+        return;
+    if (nsd_join_cgroups(&cfg->cgroup) < 0)
+        die(ctx, NSD_STEP_JOIN_CGROUP);
+    if ((cfg->ns_flags & NSD_CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        die(ctx, NSD_STEP_UNSHARE_CGROUP);
+    while (write(ctx->err_w, &ready, sizeof ready) < 0 && errno == EINTR)
+        ;
+}
+
 static int command_main(void *ctx)
 {
     exec_command(ctx);
@@ -77,8 +96,8 @@ static void become_inside_user(const struct nsd_init_ctx *ctx)
 void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
-    int keep[6] = { ctx->sync_r, ctx->err_w, ctx->devnull,
-                    cfg->stdout_fd, cfg->stderr_fd, cfg->exit_record_fd };
+    int keep[6 + 1 + NSD_MAX_CGROUP_PROCS] = { ctx->sync_r, ctx->err_w, ctx->devnull,
+                                               cfg->stdout_fd, cfg->stderr_fd, cfg->exit_record_fd };
     sigset_t fwd;
     char go;
     ssize_t n;
@@ -87,8 +106,9 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     pid_t cmd;
 
     /* 1. Drop every fd of the spawner (its socket to the server) at once:
-     *    the init lives as long as the sandbox. */
-    nsd_close_all_except(keep, 6);
+     *    the init lives as long as the sandbox. Then into the cgroups. */
+    nsd_close_all_except(keep, nsd_cgroup_keep(&cfg->cgroup, keep, 6));
+    enter_cgroups(ctx);
     (void)prctl(PR_SET_NAME, "nsd-init", 0, 0, 0);
 
     /* 2. Signals to forward stay blocked from now on: one sent during setup
