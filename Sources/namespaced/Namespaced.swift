@@ -59,8 +59,8 @@ struct Namespaced: ParsableCommand {
     @Option(help: "auto (default), v2, v1 or none: which cgroup hierarchies give sandboxes their cgroup.")
     var cgroupDriver: String = "auto"
 
-    @Option(help: "Cgroup path under which each sandbox's cgroup is made, the same in every hierarchy (default: a 'namespaced' child of the server's own cgroup).")
-    var cgroupParent: String?
+    @Option(help: "Cgroup under which each sandbox's cgroup is made, in every hierarchy: absolute from the hierarchy's root (/namespaced), or relative to the server's own cgroup.")
+    var cgroupParent: String = "namespaced"
 
     func validate() throws {
         guard ListenAddress(listen) != nil else {
@@ -154,6 +154,7 @@ struct Namespaced: ParsableCommand {
         } catch {
             logger.error("could not write the final registry snapshot: \(error); the journal still holds every change")
         }
+        sandboxes.cgroups.removeEmptyParents()
         logger.notice("stopped; sandboxes keep running")
     }
 

@@ -5,8 +5,9 @@ import Glibc
 /// Where sandbox cgroups are made, decided once at start: one parent directory per hierarchy
 /// (`--cgroup-parent`, by default a `namespaced` child of the server's own cgroup), which
 /// hierarchy each controller's files come from, and cgroup2 for placement and kill when there is
-/// one. The parent is locked (flock) for the server's lifetime: two servers sharing it would take
-/// each other's sandbox cgroups for orphans.
+/// one. The server locks the parent (flock) for its lifetime; a second server given the same
+/// parent works too (sandbox ids do not collide) but must not clear the first one's cgroups as
+/// orphans: only the lock's holder does.
 public final class CgroupLayout: Sendable {
     public let driver: CgroupDriver
     /// The cgroup2 parent: sandboxes are cloned into cgroups below it, and killed through
@@ -16,6 +17,8 @@ public final class CgroupLayout: Sendable {
     /// cgroup v1 hierarchy's). A controller missing here is not available.
     public let parents: [CgroupController: String]
     private let lock: Int32
+    /// This server holds the parent's lock: cgroups below it without a sandbox are orphans.
+    public let exclusive: Bool
 
     public static let disabled = CgroupLayout(driver: .none, unified: nil, parents: [:], lock: -1)
 
@@ -24,6 +27,7 @@ public final class CgroupLayout: Sendable {
         self.unified = unified
         self.parents = parents
         self.lock = lock
+        exclusive = lock >= 0
     }
 
     deinit { if lock >= 0 { close(lock) } }
@@ -39,10 +43,16 @@ public final class CgroupLayout: Sendable {
         return result
     }
 
+    /// Removes the parents that hold no sandbox cgroup any more, at a clean stop.
+    public func removeEmptyParents() {
+        for parent in allParents { rmdir(parent) }
+    }
+
     /// One line for the start-up log: what each controller maps to.
     public var summary: String {
         guard enabled else { return "cgroups off (--cgroup-driver none): sandboxes run in the server's cgroup, without limits" }
         var parts = ["driver \(driver.rawValue)"]
+        if !exclusive { parts.append("parent shared with another namespaced: orphaned cgroups are left alone") }
         parts.append("placement and kill: " + (unified.map { "cgroup2 \($0) (CLONE_INTO_CGROUP, cgroup.kill)" }
             ?? "cgroup v1 " + (parents[.freezer].map { "\($0) (freezer, then SIGKILL)" } ?? "(SIGKILL until empty)")))
         for controller in [CgroupController.memory, .pids, .cpu, .cpuacct, .freezer] {
@@ -59,17 +69,20 @@ public final class CgroupLayout: Sendable {
         public var description: String
     }
 
-    /// - Parameter parent: a cgroup path ("/namespaced"), the same in every hierarchy; nil for
-    ///   a `namespaced` child of the server's own cgroup in each.
-    public static func setUp(driver: CgroupDriver, parent: String?) throws(SetupError) -> CgroupLayout {
+    /// - Parameter parent: a cgroup path, the same in every hierarchy: absolute ("/namespaced")
+    ///   from the hierarchy's root, or relative ("namespaced", the default) below the server's own
+    ///   cgroup in each hierarchy, as Docker's --cgroup-parent.
+    public static func setUp(driver: CgroupDriver, parent: String = "namespaced") throws(SetupError) -> CgroupLayout {
         if driver == .none { return .disabled }
-        if let parent, !parent.hasPrefix("/") || parent.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) {
-            throw SetupError(description: "--cgroup-parent must be an absolute cgroup path without '.' or '..', not '\(parent)'")
+        let components = parent.split(separator: "/", omittingEmptySubsequences: false).dropFirst(parent.hasPrefix("/") ? 1 : 0)
+        guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
+            throw SetupError(description: "--cgroup-parent must be a cgroup path without empty, '.' or '..' components, not '\(parent)'")
         }
         let host = CgroupHost.read()
         func parentDirectory(_ hierarchy: CgroupHost.Hierarchy) -> String? {
-            let path = parent ?? ((hierarchy.own ?? "/") == "/" ? "/namespaced" : hierarchy.own! + "/namespaced")
-            return hierarchy.directory(path)
+            if parent.hasPrefix("/") { return hierarchy.directory(parent) }
+            let own = hierarchy.own ?? "/"
+            return hierarchy.directory((own == "/" ? "" : own) + "/" + parent)
         }
         var unified: String?
         var parents: [CgroupController: String] = [:]
@@ -101,10 +114,10 @@ public final class CgroupLayout: Sendable {
             if driver == .v1, parents.isEmpty { throw SetupError(description: "--cgroup-driver v1: no cgroup v1 hierarchy is mounted") }
         }
         guard let first = unified ?? parents.values.sorted().first else { return .disabled }
-        let fd = open(first, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            if fd >= 0 { close(fd) }
-            throw SetupError(description: "cgroup parent \(first) is in use by another namespaced; give each server its own --cgroup-parent")
+        var fd = open(first, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0, flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            fd = -1
         }
         return CgroupLayout(driver: driver, unified: unified, parents: parents, lock: fd)
     }

@@ -5,6 +5,7 @@ import Foundation
 /// Anything still in one is killed (as `Orphans` does with unrecorded inits), then it is removed.
 enum CgroupOrphans {
     static func clear(_ layout: CgroupLayout, known: Set<String>) -> [String] {
+        guard layout.exclusive else { return [] }
         var ids = Set<String>()
         for parent in layout.allParents {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []

@@ -18,12 +18,16 @@ final class TestServer: Sendable {
 
     /// - Parameter stateDirectory: where the registry lives (default: a fresh one in the temp directory).
     /// - Parameter hiddenPaths: credential files no sandbox may see, as `namespaced` passes them.
+    /// - Parameter cgroupDriver: as `--cgroup-driver`; each server gets its own cgroup parent below
+    ///   the test process's cgroups (`testCgroupParent`), as servers must not share one.
     init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024, quota: Int = 0,
-         stateDirectory: String? = nil, hiddenPaths: [String] = []) throws {
+         stateDirectory: String? = nil, hiddenPaths: [String] = [], cgroupDriver: CgroupDriver = .auto) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         self.stateDirectory = stateDirectory ?? NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
-        sandboxes = try SandboxManager(stateDirectory: self.stateDirectory, quota: quota, hiddenPaths: hiddenPaths)
+        let cgroups = try CgroupLayout.setUp(driver: cgroupDriver, parent: testCgroupParent(self.stateDirectory))
+        sandboxes = try SandboxManager(stateDirectory: self.stateDirectory, quota: quota, hiddenPaths: hiddenPaths,
+                                       cgroups: cgroups)
         let policy = token.map { AccessPolicy(tokens: TokenTable([.init(name: "test", scope: .admin, secret: $0)])) }
         api = NamespaceAPI(access: .init(policy: policy), openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes, limitsMaxAge: 0)
         server = try HTTPServer(
@@ -33,7 +37,10 @@ final class TestServer: Sendable {
         base = "http://127.0.0.1:\(server.port!)"
     }
 
-    deinit { server.stop() }
+    deinit {
+        server.stop()
+        sandboxes.cgroups.removeEmptyParents()
+    }
 
     func get(_ path: String, headers: [String: String] = [:]) async throws -> HTTPResult {
         try await send("GET", path, headers: headers)
@@ -56,6 +63,12 @@ final class TestServer: Sendable {
         configuration.timeoutIntervalForRequest = 60
         return URLSession(configuration: configuration)
     }()
+}
+
+/// The cgroup parent of a test server: below the test process's own cgroups, one per state
+/// directory (a restarted server finds its sandboxes' cgroups again).
+func testCgroupParent(_ stateDirectory: String) -> String {
+    "namespaced-test/" + (stateDirectory as NSString).lastPathComponent
 }
 
 struct HTTPResult: Sendable {
