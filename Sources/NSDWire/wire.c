@@ -240,6 +240,7 @@ static void spawn_fields(struct codec *c, struct nsd_spawn_config *cfg)
     str(c, &cfg->cwd);
     SCALAR(c, cfg->uid);
     SCALAR(c, cfg->gid);
+    SCALAR(c, cfg->log_bytes);
     SCALAR(c, has_record);
     view_fields(c, &cfg->view);
     confinement_fields(c, &cfg->confinement);

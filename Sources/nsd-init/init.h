@@ -68,10 +68,21 @@ int nsd_fmt_u64(char *buf, uint64_t v);
 /* --- supervise.c: the sandbox init's main loop --- */
 /* The signals the init forwards to the command. */
 void nsd_forward_sigset(sigset_t *set);          /* forwarded + SIGCHLD */
-/* Forward signals to `child`, reap everything, and when `child` ends
+/* The command's output on its way to the logs (log_bytes > 0): the read
+ * ends of its stdout and stderr pipes, and the log files. */
+struct nsd_log_relay {
+    int pipes[2];
+    int files[2];
+    uint64_t written[2];
+    int truncated[2];
+    uint64_t cap;
+    int signals;         /* signalfd of nsd_forward_sigset */
+};
+/* Forward signals to `child`, reap everything, copy the command's output
+ * into the logs (relay NULL: it writes them itself), and when `child` ends
  * record its status on record_fd (if >= 0) and _exit(code or 128+sig).
  * Never returns. */
-__attribute__((noreturn)) void nsd_supervise(pid_t child, int record_fd);
+__attribute__((noreturn)) void nsd_supervise(pid_t child, int record_fd, struct nsd_log_relay *relay);
 
 /* --- confine.c: the command's own last steps before execve --- */
 /* Drops to uid/gid inside the confinement (rlimits, bounding set, ids,
@@ -90,6 +101,9 @@ struct nsd_init_ctx {
     const char *cwd;
     char timens_offsets[96];   /* preformatted "monotonic S 0\nboottime S 0\n" */
     size_t timens_offsets_len;
+    /* What the command gets as 1 and 2: the logs, or the relay's pipes. */
+    int command_stdout;
+    int command_stderr;
 };
 __attribute__((noreturn)) void nsd_sandbox_init(const struct nsd_init_ctx *ctx);
 

@@ -88,6 +88,9 @@ struct nsd_view {
     const struct nsd_mount *_Nullable mounts;
 };
 
+/* The line a capped log ends with. */
+#define NSD_LOG_MARKER "\n[namespaced: log truncated: resources.logBytes reached]\n"
+
 /* Cgroup v1 hierarchies a process may join (memory, pids, cpu, cpuacct,
  * freezer). */
 #define NSD_MAX_CGROUP_PROCS 5
@@ -144,9 +147,13 @@ struct nsd_spawn_config {
     /* Identity of the command inside the sandbox (setresgid/setresuid). */
     uint32_t uid;
     uint32_t gid;
-    /* Opened by the caller; dup2'ed onto 1 and 2 of the command. */
+    /* Opened by the caller: the logs. With log_bytes 0 they are dup2'ed
+     * onto 1 and 2 of the command; else the command writes into pipes the
+     * init copies into them, each up to log_bytes, then one marker line
+     * (NSD_LOG_MARKER), the rest discarded. */
     int stdout_fd;
     int stderr_fd;
+    uint64_t log_bytes;
     /* O_WRONLY fd of the exit record file; the init pwrite()s one line at
      * offset 0: "exit <code> <unix_ns>\n" or "signal <sig> <unix_ns>\n".
      * -1: no record. */

@@ -127,6 +127,7 @@ enum Spawner {
         config.gid = spec.user.gid
         config.stdout_fd = files.stdout
         config.stderr_fd = files.stderr
+        config.log_bytes = UInt64(spec.resources.logBytes)
         config.exit_record_fd = files.exitRecord
         config.view = ConfinementPlan.view(spec, settings: settings, sources: sources, arena: strings)
         config.confinement = try ConfinementPlan.confinement(spec, arena: strings)
