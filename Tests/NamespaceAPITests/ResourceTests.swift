@@ -272,6 +272,52 @@ import Testing
         }
     }
 
+    @Test func logBytesKeepsTheFirstPartAndAMarker() async throws {
+        let server = try TestServer()
+        let script = "head -c 100000 /dev/zero | tr '\\0' x; echo done >&2"
+        try await server.withSandbox(["command": ["/bin/sh", "-c", script], "resources": ["logBytes": 5000]]) { sandbox in
+            let exited = try await server.waitSandbox(sandbox.id)
+            #expect(exited["exitCode"] as? Int == 0, "the writer was never blocked: \(exited)")
+            let marker = "\n[namespaced: log truncated: resources.logBytes reached]\n"
+            let log = try await server.logs(sandbox.id)
+            #expect(log == String(repeating: "x", count: 5000) + marker, "\(log.count) bytes")
+            let file = server.stateDirectory + "/sandboxes/\(sandbox.id)/stdout"
+            let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue
+            #expect(size == 5000 + marker.utf8.count, "the file on disk")
+            #expect(try await server.logs(sandbox.id, stream: "stderr") == "done\n")
+            #expect((exited["spec"] as? [String: Any]).flatMap { $0["resources"] as? [String: Any] }?["logBytes"] as? Int == 5000)
+        }
+        // The default cap is echoed.
+        try await server.withSandbox(["command": ["/bin/true"]]) { sandbox in
+            let resources = (sandbox["spec"] as? [String: Any])?["resources"] as? [String: Any]
+            #expect(resources?["logBytes"] as? Int == 64 << 20)
+        }
+    }
+
+    /// Below the reserve a create is refused before anything starts; above it, it works again.
+    @Test func storageReserveRefusesCreatesBeforeAnythingStarts() async throws {
+        try #require(Host.isRoot, "needs root to mount a tmpfs")
+        let directory = NSTemporaryDirectory() + "nsd-reserve-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try #require(try Host.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", directory]).status == 0)
+        defer { _ = try? Host.run(["umount", "-l", directory]) }
+        // A twentieth of 2 MiB: about 100 KiB kept free.
+        let server = try TestServer(stateDirectory: directory + "/state", reserve: StorageReserve(bytes: 1 << 30))
+        try await server.withSandbox(["command": ["/bin/true"]]) { _ in }
+        _ = try Host.run(["dd", "if=/dev/zero", "of=\(directory)/filler", "bs=4k", "count=490"])
+        let before = runningInits(in: server.stateDirectory).count
+        let refused = try await server.postJSON("/sandboxes", ["command": ["sleep", "30"]])
+        #expect(refused.status == 503, "\(refused.text)")
+        #expect(refused.json["type"] as? String == "urn:namespaced:problem:storage-unavailable")
+        #expect((refused.json["detail"] as? String ?? "").contains("No space left"), "\(refused.text)")
+        #expect(try await server.sandboxList().isEmpty)
+        #expect(server.sandboxDirectories.isEmpty)
+        #expect(runningInits(in: server.stateDirectory).count == before)
+        try FileManager.default.removeItem(atPath: directory + "/filler")
+        try await server.withSandbox(["command": ["/bin/true"]]) { _ in }
+    }
+
     @Test func statsOfAnUnknownSandboxIs404() async throws {
         let server = try TestServer()
         #expect(try await server.get("/sandboxes/nope/stats").status == 404)

@@ -21,6 +21,7 @@ public final class SandboxManager: Sendable {
     let confinement: ConfinementSettings
     /// Where sandbox cgroups go; `.disabled` without cgroups.
     public let cgroups: CgroupLayout
+    let reserve: StorageReserve
     /// What the start-up recovery wants an operator to read (damaged files, recovered generations).
     public let startupWarnings: [String]
 
@@ -36,7 +37,8 @@ public final class SandboxManager: Sendable {
     /// - Parameter cgroups: the cgroup layout (`CgroupLayout.setUp`); sandbox cgroups of ids the
     ///   registry does not know are killed and removed.
     public init(stateDirectory: String, quota: Int, durability: RegistryStore.Durability = .fsync,
-                allowEmptyRegistry: Bool = false, hiddenPaths: [String] = [], cgroups: CgroupLayout = .disabled) throws {
+                allowEmptyRegistry: Bool = false, hiddenPaths: [String] = [], cgroups: CgroupLayout = .disabled,
+                reserve: StorageReserve = StorageReserve()) throws {
         let registry = Registry()
         let state: StateDirectory
         do throws(StateDirectoryRefusal) { state = try StateDirectory.open(stateDirectory) } catch {
@@ -58,6 +60,7 @@ public final class SandboxManager: Sendable {
         self.store = store
         self.admission = Admission(usage: usage)
         self.cgroups = cgroups
+        self.reserve = reserve
         let adoption = Adoption.adopt(loaded.image, state: state, cgroups: cgroups)
         registry.restore(loaded.image, sandboxes: adoption.sandboxes, pidfds: adoption.pidfds)
         startupWarnings = loaded.warnings + adoption.notes
@@ -120,6 +123,7 @@ public final class SandboxManager: Sendable {
     /// The journal entry is written while the init sets the namespaces up and execs the command
     /// (about half of a start), so the disk sync costs a create next to nothing.
     private func start(_ requested: SandboxSpec, key: String?, whileStarting: (Sandbox) -> Void) throws(SandboxError) -> Sandbox {
+        do throws(SystemError) { try reserve.check(state.root) } catch { throw .storage(error) }
         let id = Self.newID()
         var spec = requested
         try fillResources(&spec.resources)

@@ -21,13 +21,14 @@ final class TestServer: Sendable {
     /// - Parameter cgroupDriver: as `--cgroup-driver`; each server gets its own cgroup parent below
     ///   the test process's cgroups (`testCgroupParent`), as servers must not share one.
     init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024, quota: Int = 0,
-         stateDirectory: String? = nil, hiddenPaths: [String] = [], cgroupDriver: CgroupDriver = .auto) throws {
+         stateDirectory: String? = nil, hiddenPaths: [String] = [], cgroupDriver: CgroupDriver = .auto,
+         reserve: StorageReserve = StorageReserve()) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         self.stateDirectory = stateDirectory ?? NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
         let cgroups = try CgroupLayout.setUp(driver: cgroupDriver, parent: testCgroupParent(self.stateDirectory))
         sandboxes = try SandboxManager(stateDirectory: self.stateDirectory, quota: quota, hiddenPaths: hiddenPaths,
-                                       cgroups: cgroups)
+                                       cgroups: cgroups, reserve: reserve)
         let policy = token.map { AccessPolicy(tokens: TokenTable([.init(name: "test", scope: .admin, secret: $0)])) }
         api = NamespaceAPI(access: .init(policy: policy), openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes, limitsMaxAge: 0)
         server = try HTTPServer(
@@ -40,6 +41,7 @@ final class TestServer: Sendable {
     deinit {
         server.stop()
         sandboxes.cgroups.removeEmptyParents()
+        for parent in sandboxes.cgroups.parents.values { rmdir((parent as NSString).deletingLastPathComponent) }
     }
 
     func get(_ path: String, headers: [String: String] = [:]) async throws -> HTTPResult {
