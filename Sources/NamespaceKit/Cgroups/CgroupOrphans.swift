@@ -2,9 +2,11 @@ import Foundation
 
 /// Sandbox cgroups below the parents whose sandbox the registry does not know: left by a crash
 /// between a DELETE's journal entry and the cgroup's removal, or by a creation never recorded.
-/// Anything still in one is killed (as `Orphans` does with unrecorded inits), then it is removed.
+/// Empty ones are removed. One that still holds processes is killed and removed only when it is
+/// known to be this server's (its init held an exit record of this state directory: `ours`);
+/// any other may belong to another server given the same parent, and is left alone.
 enum CgroupOrphans {
-    static func clear(_ layout: CgroupLayout, known: Set<String>) -> [String] {
+    static func clear(_ layout: CgroupLayout, known: Set<String>, ours: Set<String>) -> [String] {
         guard layout.exclusive else { return [] }
         var ids = Set<String>()
         for parent in layout.allParents {
@@ -16,10 +18,13 @@ enum CgroupOrphans {
         var notes: [String] = []
         for id in ids.sorted() {
             let cgroup = SandboxCgroup(id: id, layout: layout)
-            let wasEmpty = cgroup.isEmpty
-            cgroup.killAll()
-            notes.append(cgroup.remove()
-                ? "removed the cgroup of vanished sandbox \(id)" + (wasEmpty ? "" : " (its processes killed)")
+            if ours.contains(id) {
+                cgroup.killAll()
+            } else if !cgroup.isEmpty {
+                notes.append("left the cgroup \(id) alone: processes run in it, and no sandbox of this server's")
+                continue
+            }
+            notes.append(cgroup.remove() ? "removed the cgroup of vanished sandbox \(id)"
                 : "could not remove the cgroup of vanished sandbox \(id)")
         }
         return notes

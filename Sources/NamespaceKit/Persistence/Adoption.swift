@@ -28,8 +28,9 @@ enum Adoption {
             result.sandboxes.append(sandbox)
         }
         if !result.pidfds.isEmpty { result.notes.append("re-adopted \(result.pidfds.count) running sandboxes") }
-        result.notes += Orphans.clear(state: state, known: Set(image.order))
-        result.notes += CgroupOrphans.clear(cgroups, known: Set(image.order))
+        let orphans = Orphans.clear(state: state, known: Set(image.order))
+        result.notes += orphans.notes
+        result.notes += CgroupOrphans.clear(cgroups, known: Set(image.order), ours: orphans.ids)
         return result
     }
 }

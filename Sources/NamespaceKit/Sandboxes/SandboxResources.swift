@@ -1,6 +1,6 @@
 /// The spec's `resources`: limits enforced through the sandbox's cgroup, and the cap on each log.
 extension SandboxSpec {
-    public struct Resources: Sendable, Equatable {
+    public struct Resources: Sendable {
         public static let defaultPids: Int64 = 4096
         public static let defaultLogBytes: Int64 = 64 << 20
         public static let memoryRange: ClosedRange<Int64> = (4 << 20)...(1 << 40)
@@ -33,6 +33,13 @@ extension SandboxSpec {
         public var controllers: [CgroupController] {
             (memoryBytes != nil ? [.memory] : []) + (cpus != nil ? [.cpu] : []) + (pids != nil ? [.pids] : [])
         }
+    }
+}
+
+/// What a spec says: `pidsDefaulted` is how it came about, not part of it.
+extension SandboxSpec.Resources: Equatable {
+    public static func == (a: Self, b: Self) -> Bool {
+        a.memoryBytes == b.memoryBytes && a.cpus == b.cpus && a.pids == b.pids && a.logBytes == b.logBytes
     }
 }
 
