@@ -75,7 +75,7 @@ int nsd_exec_in(const struct nsd_exec_config *cfg, struct nsd_exec_result *out)
 {
     struct nsd_wire_reply rep;
     struct nsd_wire_buf body = { 0 };
-    int fds[3], rfds[2], nr = 0, e = 0, index = -1;
+    int fds[NSD_WIRE_MAX_FDS], nfds = 3, rfds[2], nr = 0, e = 0, index = -1;
     int hpidfd, err_r;
     pid_t hpid, cmd;
     const char *step = "exec";
@@ -85,7 +85,8 @@ int nsd_exec_in(const struct nsd_exec_config *cfg, struct nsd_exec_result *out)
     out->pidfd = -1;
     out->index = -1;
     if (!cfg->path || !cfg->argv || !cfg->envp || cfg->pidfd < 0 ||
-        cfg->stdout_fd < 0 || cfg->stderr_fd < 0 || (cfg->ns_flags & ~NSD_ALL_NS))
+        cfg->stdout_fd < 0 || cfg->stderr_fd < 0 || (cfg->ns_flags & ~NSD_ALL_NS) ||
+        cfg->cgroup.nprocs > NSD_MAX_CGROUP_PROCS)
         return fail(out, "config", EINVAL, -1);
     if (nsd_wire_encode_exec(cfg, &body) < 0) {
         e = body.failed;
@@ -95,7 +96,8 @@ int nsd_exec_in(const struct nsd_exec_config *cfg, struct nsd_exec_result *out)
     fds[0] = cfg->pidfd;
     fds[1] = cfg->stdout_fd;
     fds[2] = cfg->stderr_fd;
-    if (nsd_spawner_call(NSD_WIRE_EXEC, &body, fds, 3, &rep, rfds, &nr, &step, &e) < 0) {
+    nfds += nsd_wire_cgroup_fds(&cfg->cgroup, fds + nfds);
+    if (nsd_spawner_call(NSD_WIRE_EXEC, &body, fds, nfds, &rep, rfds, &nr, &step, &e) < 0) {
         nsd_wire_buf_free(&body);
         return fail(out, step, e, -1);
     }

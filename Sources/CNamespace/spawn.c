@@ -46,14 +46,38 @@ static int valid(const struct nsd_spawn_config *cfg)
         return 0;
     if (cfg->stdout_fd < 0 || cfg->stderr_fd < 0)
         return 0;
+    if ((cfg->cgroup.has_dir && cfg->cgroup.dir_fd < 0) || cfg->cgroup.nprocs > NSD_MAX_CGROUP_PROCS)
+        return 0;
+    for (uint32_t i = 0; i < cfg->cgroup.nprocs; i++)
+        if (cfg->cgroup.procs_fds[i] < 0)
+            return 0;
     return 1;
+}
+
+/* An init with cgroups joins them and makes its cgroup namespace first: the
+ * caller reads the init's namespaces once begin returns. */
+static int await_ready(struct nsd_spawn_result *out)
+{
+    struct nsd_report r;
+    int eof = nsd_read_report(out->setup_fd, NSD_SETUP_TIMEOUT_MS, &r) == 0;
+
+    if (!eof && r.step == NSD_MSG_READY)
+        return 0;
+    close(out->setup_fd);
+    out->setup_fd = -1;
+    nsd_reap_failed(out->pid, out->pidfd, eof || r.step < 0);
+    out->pid = -1;
+    out->pidfd = -1;
+    if (eof)
+        return fail(out, "wait for child", EPROTO, -1);
+    return fail(out, r.step < 0 ? "wait for child" : nsd_step_name(r.step), r.err, r.index);
 }
 
 int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result *out)
 {
     struct nsd_wire_reply rep;
     struct nsd_wire_buf body = { 0 };
-    int fds[3], nfds = 2, rfds[2], nr = 0, err = 0;
+    int fds[NSD_WIRE_MAX_FDS], nfds = 2, rfds[2], nr = 0, err = 0;
     const char *step = "spawn";
 
     memset(out, 0, sizeof *out);
@@ -72,6 +96,7 @@ int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result 
     fds[1] = cfg->stderr_fd;
     if (cfg->exit_record_fd >= 0)
         fds[nfds++] = cfg->exit_record_fd;
+    nfds += nsd_wire_cgroup_fds(&cfg->cgroup, fds + nfds);
 
     if (nsd_spawner_call(NSD_WIRE_SPAWN, &body, fds, nfds, &rep, rfds, &nr, &step, &err) < 0) {
         nsd_wire_buf_free(&body);
@@ -97,6 +122,8 @@ int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result 
     out->pid = rep.pid;
     out->pidfd = rfds[0];
     out->setup_fd = rfds[1];
+    if (nsd_cgroup_used(&cfg->cgroup))
+        return await_ready(out);
     return 0;
 }
 

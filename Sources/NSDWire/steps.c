@@ -50,6 +50,8 @@ static const char *const names[NSD_STEP_COUNT] = {
     [NSD_STEP_GID_MAP] = "gid_map",
     [NSD_STEP_OPEN_TIME] = "open time_for_children",
     [NSD_STEP_REQUEST] = "nsd-init request",
+    [NSD_STEP_JOIN_CGROUP] = "join cgroup",
+    [NSD_STEP_UNSHARE_CGROUP] = "unshare cgroup",
 };
 
 const char *nsd_step_name(int step)

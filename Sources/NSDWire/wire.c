@@ -204,6 +204,21 @@ static void confinement_fields(struct codec *c, struct nsd_confinement *k)
     }
 }
 
+/* The fds themselves travel as SCM_RIGHTS: only whether there is a
+ * directory and how many cgroup.procs files. */
+static void cgroup_fields(struct codec *c, struct nsd_cgroup *g)
+{
+    SCALAR(c, g->has_dir);
+    SCALAR(c, g->nprocs);
+    if (c->decoding) {
+        g->dir_fd = -1;
+        for (int i = 0; i < NSD_MAX_CGROUP_PROCS; i++)
+            g->procs_fds[i] = -1;
+        if (g->has_dir > 1 || g->nprocs > NSD_MAX_CGROUP_PROCS)
+            c->bad = 1;
+    }
+}
+
 static void spawn_fields(struct codec *c, struct nsd_spawn_config *cfg)
 {
     uint32_t has_record = cfg->exit_record_fd >= 0;
@@ -225,9 +240,11 @@ static void spawn_fields(struct codec *c, struct nsd_spawn_config *cfg)
     str(c, &cfg->cwd);
     SCALAR(c, cfg->uid);
     SCALAR(c, cfg->gid);
+    SCALAR(c, cfg->log_bytes);
     SCALAR(c, has_record);
     view_fields(c, &cfg->view);
     confinement_fields(c, &cfg->confinement);
+    cgroup_fields(c, &cfg->cgroup);
     if (c->decoding) {
         cfg->stdout_fd = cfg->stderr_fd = -1;
         cfg->exit_record_fd = has_record ? 0 : -1;
@@ -245,8 +262,33 @@ static void exec_fields(struct codec *c, struct nsd_exec_config *cfg)
     SCALAR(c, cfg->uid);
     SCALAR(c, cfg->gid);
     confinement_fields(c, &cfg->confinement);
+    cgroup_fields(c, &cfg->cgroup);
     if (c->decoding)
         cfg->pidfd = cfg->stdout_fd = cfg->stderr_fd = -1;
+}
+
+int nsd_wire_cgroup_fds(const struct nsd_cgroup *c, int *fds)
+{
+    int n = 0;
+
+    if (c->has_dir)
+        fds[n++] = c->dir_fd;
+    for (uint32_t i = 0; i < c->nprocs && i < NSD_MAX_CGROUP_PROCS; i++)
+        fds[n++] = c->procs_fds[i];
+    return n;
+}
+
+int nsd_wire_take_cgroup_fds(struct nsd_cgroup *c, const int *fds, int nfds)
+{
+    int need = (int)c->has_dir + (int)c->nprocs, n = 0;
+
+    if (nfds < need)
+        return -1;
+    if (c->has_dir)
+        c->dir_fd = fds[n++];
+    for (uint32_t i = 0; i < c->nprocs; i++)
+        c->procs_fds[i] = fds[n++];
+    return n;
 }
 
 static int finish_encode(struct codec *c)

@@ -53,6 +53,10 @@ extension Problem {
                            extensions: [("max", .int(limit))])
         case .invalidSpec(let error):
             self = Problem(error)
+        case .resourceUnavailable(let member, let controller):
+            self = Problem(slug: "resource-unavailable", title: "Resource unavailable", status: 422,
+                           detail: "\(member) needs the \(controller.rawValue) cgroup controller, which this server has not got (see --cgroup-driver and the start-up log)",
+                           extensions: [("controller", .string(controller.rawValue)), ("member", .string(member))])
         case .internalFailure(let detail):
             self = .internalError(detail)
         case .storage(let error):

@@ -59,6 +59,7 @@ struct SandboxRoutes: Sendable {
         group.on("POST", "/sandboxes/{ref}/signal", scope: .operate) { request throws(Problem) in try signal(request) }
         group.on("POST", "/sandboxes/{ref}/exec", scope: .operate) { request throws(Problem) in try exec(request) }
         group.on("GET", "/sandboxes/{ref}/logs", scope: .read, query: ["stream", "follow"]) { request throws(Problem) in try logs(request) }
+        group.on("GET", "/sandboxes/{ref}/stats", scope: .read) { request throws(Problem) in try stats(request) }
     }
 
     /// A create, counted by outcome (the problem's slug when refused) and timed when it succeeds.
@@ -196,6 +197,12 @@ struct SandboxRoutes: Sendable {
         let contentType = "text/plain; charset=utf-8"
         guard let follower else { return .now(.text("", contentType: contentType)) }
         return .now(.stream(LogStreamSource(follower: follower), contentType: contentType).adding("X-Accel-Buffering", "no"))
+    }
+
+    func stats(_ request: Request) throws(Problem) -> Reply {
+        let stats: SandboxStats
+        do throws(SandboxError) { stats = try manager.stats(request.parameter("ref")) } catch { throw Problem(error) }
+        return try JSON.response(stats)
     }
 
     /// At most 255 printable ASCII characters, like the header values clients generate (UUIDs).

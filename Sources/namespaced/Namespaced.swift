@@ -65,6 +65,15 @@ struct Namespaced: ParsableCommand {
     @Option(help: "fsync (default): a 201 means the sandbox is on disk. none: skip syncs, for benchmarks only.")
     var durability: String = "fsync"
 
+    @Option(help: "auto (default), v2, v1 or none: which cgroup hierarchies give sandboxes their cgroup.")
+    var cgroupDriver: String = "auto"
+
+    @Option(help: "Cgroup under which each sandbox's cgroup is made, in every hierarchy: absolute from the hierarchy's root (/namespaced), or relative to the server's own cgroup.")
+    var cgroupParent: String = "namespaced"
+
+    @Option(help: "Bytes kept free in the state directory's file system (at most a twentieth of it): below, creates answer 503.")
+    var storageReserve: Int64 = StorageReserve.defaultBytes
+
     func validate() throws {
         guard ListenAddress(listen) != nil else {
             throw ValidationError("--listen must be HOST:PORT or unix:PATH, not '\(listen)'")
@@ -74,6 +83,8 @@ struct Namespaced: ParsableCommand {
         }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be from 1 to 256") }
         guard RegistryStore.Durability(rawValue: durability) != nil else { throw ValidationError("--durability must be fsync or none") }
+        guard CgroupDriver(rawValue: cgroupDriver) != nil else { throw ValidationError("--cgroup-driver must be auto, v2, v1 or none") }
+        guard storageReserve >= 0 else { throw ValidationError("--storage-reserve must be 0 or more bytes") }
         guard maxSandboxes >= 0 else { throw ValidationError("--max-sandboxes must be 0 or more") }
         let address = ListenAddress(listen)!
         if socketGroup != nil, case .tcp = address { throw ValidationError("--socket-group needs a unix:PATH address") }
@@ -112,10 +123,13 @@ struct Namespaced: ParsableCommand {
 
         let sandboxes: SandboxManager
         do {
+            let cgroups = try CgroupLayout.setUp(driver: CgroupDriver(rawValue: cgroupDriver)!, parent: cgroupParent)
+            logger.notice("cgroups: \(cgroups.summary)")
             sandboxes = try SandboxManager(stateDirectory: stateDirectory, quota: maxSandboxes,
                                            durability: RegistryStore.Durability(rawValue: durability)!,
                                            allowEmptyRegistry: allowEmptyRegistry,
-                                           hiddenPaths: [tokenFile, tokensFile, auditLog, tlsCert, tlsKey, tlsClientCa].compactMap { $0 })
+                                           hiddenPaths: [tokenFile, tokensFile, auditLog, tlsCert, tlsKey, tlsClientCa].compactMap { $0 },
+                                           cgroups: cgroups, reserve: StorageReserve(bytes: storageReserve))
         } catch {
             logger.critical("refusing to start: \(error)")
             throw ExitCode(2)
@@ -169,6 +183,7 @@ struct Namespaced: ParsableCommand {
         } catch {
             logger.error("could not write the final registry snapshot: \(error); the journal still holds every change")
         }
+        sandboxes.cgroups.removeEmptyParents()
         logger.notice("stopped; sandboxes keep running")
     }
 

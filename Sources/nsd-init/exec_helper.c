@@ -53,12 +53,15 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_exec_ctx *c)
 void nsd_exec_helper(const struct nsd_exec_ctx *c)
 {
     const struct nsd_exec_config *cfg = c->cfg;
-    int keep[6] = { c->err_w, c->devnull, c->time_fd, cfg->stdout_fd, cfg->stderr_fd, cfg->pidfd };
+    int keep[6 + 1 + NSD_MAX_CGROUP_PROCS] = { c->err_w, c->devnull, c->time_fd,
+                                               cfg->stdout_fd, cfg->stderr_fd, cfg->pidfd };
     uint64_t join = cfg->ns_flags & ~(uint64_t)NSD_CLONE_NEWTIME;
     struct nsd_report msg;
     pid_t cmd;
 
-    nsd_close_all_except(keep, 6);
+    nsd_close_all_except(keep, nsd_cgroup_keep(&cfg->cgroup, keep, 6));
+    if (nsd_join_cgroups(&cfg->cgroup) < 0)
+        die(c, NSD_STEP_JOIN_CGROUP);
     (void)prctl(PR_SET_NAME, "nsd-exec", 0, 0, 0);
     /* Non-dumpable: sandbox root may not ptrace what was host root. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

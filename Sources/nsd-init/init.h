@@ -29,11 +29,21 @@ int nsd_raw_mount_readonly(const char *path);   /* mount_setattr RDONLY */
 int nsd_raw_mount_setattr_recursive(const char *path, uint64_t attr);
 int nsd_raw_setns(int fd, int nstype);
 /* clone3 with a pidfd in *pidfd (exit_signal SIGCHLD, or none with
- * CLONE_PARENT: the child then signals our parent as we would). */
-pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd);
+ * CLONE_PARENT: the child then signals our parent as we would), straight
+ * into the cgroup2 directory cgroup_fd unless it is -1. */
+pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd, int cgroup_fd);
 #define NSD_MOUNT_ATTR_RDONLY 0x00000001ULL
 #define NSD_MOUNT_ATTR_NOSUID 0x00000002ULL
 #define NSD_MOUNT_ATTR_NODEV 0x00000004ULL
+
+/* --- cgroups.c --- */
+/* Join the cgroup v1 hierarchies of c (write "0" to each cgroup.procs) and
+ * close those fds; 0, or -1 with errno set. Nothing else may run in the
+ * process before: what it allocates is charged where it is. */
+int nsd_join_cgroups(const struct nsd_cgroup *c);
+/* The fds of c to keep open until nsd_join_cgroups, appended to keep;
+ * returns the new count. */
+int nsd_cgroup_keep(const struct nsd_cgroup *c, int *keep, int n);
 
 /* --- groups.c --- */
 /* Drop the supplementary groups, unless there are none, or the user
@@ -58,10 +68,21 @@ int nsd_fmt_u64(char *buf, uint64_t v);
 /* --- supervise.c: the sandbox init's main loop --- */
 /* The signals the init forwards to the command. */
 void nsd_forward_sigset(sigset_t *set);          /* forwarded + SIGCHLD */
-/* Forward signals to `child`, reap everything, and when `child` ends
+/* The command's output on its way to the logs (log_bytes > 0): the read
+ * ends of its stdout and stderr pipes, and the log files. */
+struct nsd_log_relay {
+    int pipes[2];
+    int files[2];
+    uint64_t written[2];
+    int truncated[2];
+    uint64_t cap;
+    int signals;         /* signalfd of nsd_forward_sigset */
+};
+/* Forward signals to `child`, reap everything, copy the command's output
+ * into the logs (relay NULL: it writes them itself), and when `child` ends
  * record its status on record_fd (if >= 0) and _exit(code or 128+sig).
  * Never returns. */
-__attribute__((noreturn)) void nsd_supervise(pid_t child, int record_fd);
+__attribute__((noreturn)) void nsd_supervise(pid_t child, int record_fd, struct nsd_log_relay *relay);
 
 /* --- confine.c: the command's own last steps before execve --- */
 /* Drops to uid/gid inside the confinement (rlimits, bounding set, ids,
@@ -80,6 +101,9 @@ struct nsd_init_ctx {
     const char *cwd;
     char timens_offsets[96];   /* preformatted "monotonic S 0\nboottime S 0\n" */
     size_t timens_offsets_len;
+    /* What the command gets as 1 and 2: the logs, or the relay's pipes. */
+    int command_stdout;
+    int command_stderr;
 };
 __attribute__((noreturn)) void nsd_sandbox_init(const struct nsd_init_ctx *ctx);
 

@@ -117,11 +117,15 @@ int nsd_raw_setns(int fd, int nstype)
 
 /* The spawner (requests.c): clone3 returning a pidfd. With CLONE_PARENT the
  * child becomes the server's, and signals it with our own exit signal. */
-pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd)
+pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd, int cgroup_fd)
 {
     struct nsd_clone_args a;
     memset(&a, 0, sizeof a);
     a.flags = flags;
+    if (cgroup_fd >= 0) {
+        a.flags |= 0x200000000ULL;   /* CLONE_INTO_CGROUP */
+        a.cgroup = (uint64_t)cgroup_fd;
+    }
     a.pidfd = (uint64_t)(uintptr_t)pidfd;
     a.exit_signal = (flags & 0x00008000ULL /* CLONE_PARENT */) ? 0 : SIGCHLD;
     return (pid_t)syscall(SYS_clone3, &a, sizeof a);

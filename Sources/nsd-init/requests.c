@@ -110,12 +110,17 @@ int nsd_handle_spawn(int sock, int devnull, const struct nsd_spawn_config *cfg)
     ctx.err_w = err_p[1];
 
     /* CLONE_NEWTIME is left out on purpose: offsets can only be set through
-     * unshare (see timens.c). CLONE_PARENT: the init is the server's child,
-     * which waits for it and reaps it. ENOSPC/EUSERS (namespace limits) are
-     * reported as is for the server to map to 429. */
-    pid = nsd_raw_clone3_pidfd((cfg->ns_flags & ~(uint64_t)NSD_CLONE_NEWTIME) | CLONE_PIDFD |
-                                   CLONE_PARENT | NSD_CLONE_CLEAR_SIGHAND,
-                               &pidfd);
+     * unshare (see timens.c). So is CLONE_NEWCGROUP with a cgroup: a cgroup
+     * namespace's root is where its creator is, and the kernel makes it
+     * before it places the child, so the init unshares it once it is in its
+     * cgroups (sandbox_init.c). CLONE_PARENT: the init is the server's
+     * child, which waits for it and reaps it. ENOSPC/EUSERS (namespace
+     * limits) are reported as is for the server to map to 429. */
+    {
+        uint64_t later = NSD_CLONE_NEWTIME | (nsd_cgroup_used(&cfg->cgroup) ? NSD_CLONE_NEWCGROUP : 0);
+        pid = nsd_raw_clone3_pidfd((cfg->ns_flags & ~later) | CLONE_PIDFD | CLONE_PARENT | NSD_CLONE_CLEAR_SIGHAND,
+                                   &pidfd, cfg->cgroup.has_dir ? cfg->cgroup.dir_fd : -1);
+    }
     if (pid == 0)
         nsd_sandbox_init(&ctx);        /* never returns */
 
@@ -199,7 +204,10 @@ int nsd_handle_exec(int sock, int devnull, const struct nsd_exec_config *cfg)
     }
     c.err_w = err_p[1];
 
-    hpid = nsd_raw_clone3_pidfd(CLONE_PIDFD | CLONE_PARENT | NSD_CLONE_CLEAR_SIGHAND, &hpidfd);
+    /* Into the sandbox's cgroups: an exec counts against its limits and
+     * dies with it. */
+    hpid = nsd_raw_clone3_pidfd(CLONE_PIDFD | CLONE_PARENT | NSD_CLONE_CLEAR_SIGHAND, &hpidfd,
+                                cfg->cgroup.has_dir ? cfg->cgroup.dir_fd : -1);
     if (hpid == 0)
         nsd_exec_helper(&c);            /* never returns */
     {

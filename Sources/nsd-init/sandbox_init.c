@@ -10,8 +10,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -33,7 +35,7 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
     const struct nsd_spawn_config *cfg = ctx->cfg;
     int step;
 
-    if (nsd_setup_stdio(ctx->devnull, cfg->stdout_fd, cfg->stderr_fd) < 0)
+    if (nsd_setup_stdio(ctx->devnull, ctx->command_stdout, ctx->command_stderr) < 0)
         die(ctx, NSD_STEP_STDIO);
     /* Mark everything but 0..2 close-on-exec: the error pipe must survive
      * until execve (its EOF tells the server the exec worked), the rest
@@ -47,6 +49,57 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
     nsd_unblock_signals();
     execve(cfg->path, cfg->argv, cfg->envp);
     die(ctx, NSD_STEP_EXEC);
+}
+
+/* In the sandbox's cgroups (v1 ones by our own write; the cgroup2 one by
+ * the clone), then its cgroup namespace rooted there. The server waits for
+ * the word: it reads our namespaces next. */
+static void enter_cgroups(const struct nsd_init_ctx *ctx)
+{
+    const struct nsd_spawn_config *cfg = ctx->cfg;
+    struct nsd_report ready = { .step = NSD_MSG_READY, .err = 0, .index = -1 };
+
+    if (!nsd_cgroup_used(&cfg->cgroup))
+        return;
+    if (nsd_join_cgroups(&cfg->cgroup) < 0)
+        die(ctx, NSD_STEP_JOIN_CGROUP);
+    if ((cfg->ns_flags & NSD_CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        die(ctx, NSD_STEP_UNSHARE_CGROUP);
+    while (write(ctx->err_w, &ready, sizeof ready) < 0 && errno == EINTR)
+        ;
+}
+
+/* With a log cap the command writes into pipes and the init copies (see
+ * supervise.c): a sandbox cannot fill the state directory's disk. */
+static void prepare_logs(struct nsd_init_ctx *ctx, struct nsd_log_relay *relay)
+{
+    const struct nsd_spawn_config *cfg = ctx->cfg;
+    int out[2], err[2];
+    sigset_t fwd;
+
+    ctx->command_stdout = cfg->stdout_fd;
+    ctx->command_stderr = cfg->stderr_fd;
+    if (cfg->log_bytes == 0)
+        return;
+    nsd_forward_sigset(&fwd);
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+        die(ctx, NSD_STEP_PIPE);
+    relay->signals = signalfd(-1, &fwd, SFD_CLOEXEC);
+    if (relay->signals < 0)
+        die(ctx, NSD_STEP_PIPE);
+    relay->pipes[0] = out[0];
+    relay->pipes[1] = err[0];
+    relay->files[0] = cfg->stdout_fd;
+    relay->files[1] = cfg->stderr_fd;
+    relay->cap = cfg->log_bytes;
+    ctx->command_stdout = out[1];
+    ctx->command_stderr = err[1];
+}
+
+/* An fd the init keeps, moved off 0..2 (which turn into /dev/null). */
+static int off_stdio(int fd)
+{
+    return fd >= 0 && fd < 3 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
 }
 
 static int command_main(void *ctx)
@@ -77,18 +130,21 @@ static void become_inside_user(const struct nsd_init_ctx *ctx)
 void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
-    int keep[6] = { ctx->sync_r, ctx->err_w, ctx->devnull,
-                    cfg->stdout_fd, cfg->stderr_fd, cfg->exit_record_fd };
+    int keep[6 + 1 + NSD_MAX_CGROUP_PROCS] = { ctx->sync_r, ctx->err_w, ctx->devnull,
+                                               cfg->stdout_fd, cfg->stderr_fd, cfg->exit_record_fd };
     sigset_t fwd;
     char go;
     ssize_t n;
     int step, index = -1;
     struct nsd_host_clones clones;
+    struct nsd_init_ctx own = *ctx;
+    struct nsd_log_relay relay = { .pipes = { -1, -1 }, .files = { -1, -1 }, .signals = -1 };
     pid_t cmd;
 
     /* 1. Drop every fd of the spawner (its socket to the server) at once:
-     *    the init lives as long as the sandbox. */
-    nsd_close_all_except(keep, 6);
+     *    the init lives as long as the sandbox. Then into the cgroups. */
+    nsd_close_all_except(keep, nsd_cgroup_keep(&cfg->cgroup, keep, 6));
+    enter_cgroups(ctx);
     (void)prctl(PR_SET_NAME, "nsd-init", 0, 0, 0);
 
     /* 2. Signals to forward stay blocked from now on: one sent during setup
@@ -132,21 +188,28 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         die(ctx, NSD_STEP_DUMPABLE);
 
-    cmd = nsd_vfork_run(command_main, (void *)ctx);
+    prepare_logs(&own, &relay);
+    cmd = nsd_vfork_run(command_main, (void *)&own);
     if (cmd < 0)
         die(ctx, NSD_STEP_FORK);
 
-    /* 7. Keep only the exit record; stdio to /dev/null so the init holds
-     *    no pipe or log file of the caller open (its 0..2 were the server's,
-     *    through the spawner). */
+    /* 7. Keep only the exit record (and with a log cap, the logs and the
+     *    relay's read ends); stdio to /dev/null so the init holds no pipe or
+     *    log file of the caller open (its 0..2 were the server's, through
+     *    the spawner). */
     {
-        int rec = cfg->exit_record_fd;
-        if (rec >= 0 && rec < 3)
-            rec = fcntl(rec, F_DUPFD_CLOEXEC, 3);   /* keep it off 0..2 */
+        int keep_fds[6];
+        int rec = off_stdio(cfg->exit_record_fd);
+        keep_fds[0] = rec;
+        for (int i = 0; i < 2; i++) {
+            relay.pipes[i] = keep_fds[1 + i] = off_stdio(relay.pipes[i]);
+            relay.files[i] = keep_fds[3 + i] = off_stdio(relay.files[i]);
+        }
+        relay.signals = keep_fds[5] = off_stdio(relay.signals);
         dup2(ctx->devnull, 0);
         dup2(ctx->devnull, 1);
         dup2(ctx->devnull, 2);
-        nsd_close_all_except(&rec, 1);
-        nsd_supervise(cmd, rec);
+        nsd_close_all_except(keep_fds, 6);
+        nsd_supervise(cmd, rec, cfg->log_bytes ? &relay : NULL);
     }
 }

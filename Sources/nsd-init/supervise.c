@@ -3,7 +3,9 @@
  * us included), record how the command ended, then exit. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,28 +60,111 @@ static __attribute__((noreturn)) void finish(int status, int record_fd)
     _exit(WEXITSTATUS(status));
 }
 
-void nsd_supervise(pid_t child, int record_fd)
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;                     /* a full disk loses output, never the sandbox */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* One read of stream i: what fits under the cap goes to the log, then the
+ * marker, once; the rest is read and dropped so the writer never blocks.
+ * 0 at EOF (or error), else 1. */
+static int relay_once(struct nsd_log_relay *r, int i)
+{
+    static char buf[65536];
+    ssize_t n = read(r->pipes[i], buf, sizeof buf);
+    uint64_t room;
+    size_t keep;
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return 1;
+    if (n <= 0)
+        return 0;
+    room = r->written[i] < r->cap ? r->cap - r->written[i] : 0;
+    keep = (uint64_t)n < room ? (size_t)n : (size_t)room;
+    if (keep) {
+        write_all(r->files[i], buf, keep);
+        r->written[i] += keep;
+    }
+    if (keep < (size_t)n && !r->truncated[i]) {
+        write_all(r->files[i], NSD_LOG_MARKER, sizeof NSD_LOG_MARKER - 1);
+        r->truncated[i] = 1;
+    }
+    return 1;
+}
+
+/* What the command wrote before it ended; processes it left behind may
+ * still hold the pipes, so no waiting for EOF. */
+static void drain(struct nsd_log_relay *r)
+{
+    for (int i = 0; i < 2; i++) {
+        struct pollfd p = { .fd = r->pipes[i], .events = POLLIN };
+        while (r->pipes[i] >= 0 && poll(&p, 1, 0) == 1 && relay_once(r, i))
+            ;
+    }
+}
+
+static void reap_ready(pid_t child, int record_fd, struct nsd_log_relay *relay)
+{
+    /* SIGCHLD coalesces: reap everything that is ready. */
+    for (;;) {
+        int status;
+        pid_t w = waitpid(-1, &status, WNOHANG | __WALL);
+        if (w <= 0)
+            return;
+        if (w == child && (WIFEXITED(status) || WIFSIGNALED(status))) {
+            if (relay)
+                drain(relay);
+            finish(status, record_fd);
+        }
+    }
+}
+
+void nsd_supervise(pid_t child, int record_fd, struct nsd_log_relay *relay)
 {
     sigset_t set;
+    struct pollfd fds[3];
+
     nsd_forward_sigset(&set);
     /* The caller blocked these before forking, so nothing was lost. */
-    for (;;) {
-        siginfo_t si;
-        int sig = sigwaitinfo(&set, &si);
-        if (sig < 0)
-            continue;                  /* EINTR */
-        if (sig != SIGCHLD) {
-            kill(child, sig);
-            continue;
-        }
-        /* SIGCHLD coalesces: reap everything that is ready. */
+    if (!relay) {
         for (;;) {
-            int status;
-            pid_t w = waitpid(-1, &status, WNOHANG | __WALL);
-            if (w <= 0)
-                break;
-            if (w == child && (WIFEXITED(status) || WIFSIGNALED(status)))
-                finish(status, record_fd);
+            siginfo_t si;
+            int sig = sigwaitinfo(&set, &si);
+            if (sig < 0)
+                continue;                  /* EINTR */
+            if (sig != SIGCHLD)
+                kill(child, sig);
+            else
+                reap_ready(child, record_fd, relay);
+        }
+    }
+    for (;;) {
+        fds[0] = (struct pollfd){ .fd = relay->signals, .events = POLLIN };
+        fds[1] = (struct pollfd){ .fd = relay->pipes[0], .events = POLLIN };
+        fds[2] = (struct pollfd){ .fd = relay->pipes[1], .events = POLLIN };
+        if (poll(fds, 3, -1) < 0)
+            continue;                      /* EINTR */
+        for (int i = 0; i < 2; i++)
+            if (fds[i + 1].revents && !relay_once(relay, i)) {
+                close(relay->pipes[i]);
+                relay->pipes[i] = -1;      /* poll skips negative fds */
+            }
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(relay->signals, &si, sizeof si) != (ssize_t)sizeof si)
+                continue;
+            if ((int)si.ssi_signo != SIGCHLD)
+                kill(child, (int)si.ssi_signo);
+            else
+                reap_ready(child, record_fd, relay);
         }
     }
 }

@@ -220,6 +220,7 @@ import Glibc
         .init(method: "GET", pattern: "/sandboxes", needs: "read"),
         .init(method: "GET", pattern: "/sandboxes/{ref}", needs: "read"),
         .init(method: "GET", pattern: "/sandboxes/{ref}/logs", needs: "read"),
+        .init(method: "GET", pattern: "/sandboxes/{ref}/stats", needs: "read"),
         .init(method: "POST", pattern: "/sandboxes", needs: "operate", body: #"{"command": ["sleep", "60"]}"#),
         .init(method: "POST", pattern: "/sandboxes/{ref}/wait", needs: "operate"),
         .init(method: "POST", pattern: "/sandboxes/{ref}/signal", needs: "operate", body: #"{"signal": "SIGCONT"}"#),

@@ -28,8 +28,9 @@ import Testing
     /// does; with confinement, a privileged one).
     static func linkPlantingSpec(_ plant: Plant, target: String) -> String {
         let link = plant == .symlink ? "ln -s" : "ln"
-        // Its stderr log names the sandbox's directory.
-        let script = #"d=$(dirname "$(readlink /proc/self/fd/2)"); rm -f "$d/stdout"; \#(link) '\#(target)' "$d/stdout" && echo planted >&2; exec sleep 300"#
+        // The log files its init writes name the sandbox's directory (the command writes into
+        // pipes); a directory not found plants nothing.
+        let script = #"for f in /proc/1/fd/*; do t=$(readlink "$f"); case "$t" in */stderr) d=$(dirname "$t");; esac; done; [ -n "$d" ] && rm -f "$d/stdout" && \#(link) '\#(target)' "$d/stdout" && echo planted >&2; exec sleep 300"#
         // A confined sandbox cannot see the state directory at all: planting takes privileged.
         let body: [String: Any] = ["command": ["/bin/sh", "-c", script], "privileged": true]
         return String(decoding: try! JSONSerialization.data(withJSONObject: body), as: UTF8.self)

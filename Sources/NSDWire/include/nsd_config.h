@@ -88,6 +88,32 @@ struct nsd_view {
     const struct nsd_mount *_Nullable mounts;
 };
 
+/* The line a capped log ends with. */
+#define NSD_LOG_MARKER "\n[namespaced: log truncated: resources.logBytes reached]\n"
+
+/* Cgroup v1 hierarchies a process may join (memory, pids, cpu, cpuacct,
+ * freezer). */
+#define NSD_MAX_CGROUP_PROCS 5
+
+/* The sandbox's cgroups (Sources/NamespaceKit/Cgroups), opened by the
+ * server. The fds travel as SCM_RIGHTS after the config's own. */
+struct nsd_cgroup {
+    /* A cgroup2 directory (when has_dir): the process is cloned straight
+     * into it (CLONE_INTO_CGROUP), so it never runs outside. A zeroed
+     * struct means no cgroup at all. */
+    uint32_t has_dir;
+    int dir_fd;
+    uint32_t nprocs;
+    /* O_WRONLY cgroup.procs files of cgroup v1 hierarchies: the process
+     * writes "0" (itself) to each before it does anything else. */
+    int procs_fds[NSD_MAX_CGROUP_PROCS];
+};
+
+static inline int nsd_cgroup_used(const struct nsd_cgroup *_Nonnull c)
+{
+    return c->has_dir || c->nprocs > 0;
+}
+
 struct nsd_spawn_config {
     /* Required (NULL fails with step "config", EINVAL; they are nullable
      * only so that Swift gets a zero initializer for the struct).
@@ -121,15 +147,24 @@ struct nsd_spawn_config {
     /* Identity of the command inside the sandbox (setresgid/setresuid). */
     uint32_t uid;
     uint32_t gid;
-    /* Opened by the caller; dup2'ed onto 1 and 2 of the command. */
+    /* Opened by the caller: the logs. With log_bytes 0 they are dup2'ed
+     * onto 1 and 2 of the command; else the command writes into pipes the
+     * init copies into them, each up to log_bytes, then one marker line
+     * (NSD_LOG_MARKER), the rest discarded. */
     int stdout_fd;
     int stderr_fd;
+    uint64_t log_bytes;
     /* O_WRONLY fd of the exit record file; the init pwrite()s one line at
      * offset 0: "exit <code> <unix_ns>\n" or "signal <sig> <unix_ns>\n".
      * -1: no record. */
     int exit_record_fd;
     struct nsd_view view;
     struct nsd_confinement confinement;
+    /* With a cgroup and NEWCGROUP, the init makes its cgroup namespace
+     * itself (unshare) once it is in its cgroups, so that the namespace's
+     * root is the sandbox's cgroup and not the spawner's; it then reports
+     * NSD_MSG_READY on the error pipe. */
+    struct nsd_cgroup cgroup;
 };
 
 struct nsd_exec_config {
@@ -151,6 +186,7 @@ struct nsd_exec_config {
     int stderr_fd;
     /* The sandbox's own. */
     struct nsd_confinement confinement;
+    struct nsd_cgroup cgroup;
 };
 
 #ifdef __cplusplus

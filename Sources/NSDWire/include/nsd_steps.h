@@ -65,6 +65,9 @@ enum nsd_step {
     NSD_STEP_GID_MAP,
     NSD_STEP_OPEN_TIME,
     NSD_STEP_REQUEST,
+    /* Cgroups (the init or exec helper, first thing). */
+    NSD_STEP_JOIN_CGROUP,
+    NSD_STEP_UNSHARE_CGROUP,
     NSD_STEP_COUNT
 };
 
@@ -82,6 +85,9 @@ struct nsd_report {
 /* A report whose step is NSD_MSG_PID is no failure: the exec helper tells
  * the command's host pid in `err`. */
 #define NSD_MSG_PID (-2)
+/* Nor is NSD_MSG_READY: a sandbox init is in its cgroups and cgroup
+ * namespace (see nsd_spawn_config.cgroup). */
+#define NSD_MSG_READY (-3)
 
 #ifdef __cplusplus
 }

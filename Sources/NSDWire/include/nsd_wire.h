@@ -24,16 +24,17 @@ extern "C" {
 #endif
 
 #define NSD_WIRE_MAGIC 0x6e736431u          /* "nsd1" */
-#define NSD_WIRE_VERSION 2u
+#define NSD_WIRE_VERSION 3u
 #define NSD_WIRE_MAX_BODY (64u << 20)
-#define NSD_WIRE_MAX_FDS 4
+#define NSD_WIRE_MAX_FDS (4 + 1 + NSD_MAX_CGROUP_PROCS)
 #define NSD_SPAWNER_FD 3
 
 enum nsd_wire_kind {
-    /* fds: stdout, stderr[, exit record]. Reply fds on success: the init's
+    /* fds: stdout, stderr[, exit record], then the cgroup's (nsd_cgroup:
+     * the directory if any, then the cgroup.procs files). Reply fds on success: the init's
      * pidfd, the read end of its error pipe (EOF: the command exec'd). */
     NSD_WIRE_SPAWN = 1,
-    /* fds: the sandbox init's pidfd, stdout, stderr. Reply fds on success:
+    /* fds: the sandbox init's pidfd, stdout, stderr, then the cgroup's. Reply fds on success:
      * the helper's pidfd, the read end of its error/report pipe. */
     NSD_WIRE_EXEC = 2,
 };
@@ -80,12 +81,18 @@ int nsd_wire_encode_spawn(const struct nsd_spawn_config *_Nonnull cfg, struct ns
 int nsd_wire_encode_exec(const struct nsd_exec_config *_Nonnull cfg, struct nsd_wire_buf *_Nonnull b);
 /* Decode a whole body; 0, or -1 (EINVAL) when it is malformed. The fd
  * members are -1 (the caller fills them from the received fds), except that
- * exit_record_fd is 0 when the sender had one. The config stays valid as long
+ * exit_record_fd is 0 when the sender had one; cgroup.has_dir and
+ * cgroup.nprocs say which cgroup fds follow. The config stays valid as long
  * as body and arena. */
 int nsd_wire_decode_spawn(const char *_Nonnull body, size_t len, struct nsd_spawn_config *_Nonnull cfg,
                           struct nsd_wire_arena *_Nonnull arena);
 int nsd_wire_decode_exec(const char *_Nonnull body, size_t len, struct nsd_exec_config *_Nonnull cfg,
                          struct nsd_wire_arena *_Nonnull arena);
+/* The cgroup's fds in wire order into fds; their count. */
+int nsd_wire_cgroup_fds(const struct nsd_cgroup *_Nonnull c, int *_Nonnull fds);
+/* Fills the cgroup's fds from received ones (as counted by the decoded
+ * config); the number taken, or -1 when fewer than needed are left. */
+int nsd_wire_take_cgroup_fds(struct nsd_cgroup *_Nonnull c, const int *_Nonnull fds, int nfds);
 
 /* One sendmsg of `len` bytes with `nfds` descriptors attached (SCM_RIGHTS),
  * retried on EINTR; the bytes sent, or -1. */

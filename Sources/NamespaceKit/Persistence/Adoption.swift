@@ -10,7 +10,7 @@ enum Adoption {
         var notes: [String] = []
     }
 
-    static func adopt(_ image: RegistryImage, state: StateDirectory) -> Result {
+    static func adopt(_ image: RegistryImage, state: StateDirectory, cgroups: CgroupLayout) -> Result {
         var result = Result()
         for id in image.order {
             guard var sandbox = image.sandboxes[id]?.sandbox else { continue }
@@ -20,6 +20,7 @@ enum Adoption {
                     result.pidfds[id] = fd
                 } else {
                     sandbox.settle(record: state.exitRecord(of: id), reaped: nil)
+                    sandbox.oomKilled = (sandbox.cgroup?.oomKills ?? 0) > 0
                     result.notes.append("sandbox \(id) ended while the server was down: "
                         + (sandbox.exitStatusUnknown ? "exit status unknown" : "exit recorded"))
                 }
@@ -27,7 +28,9 @@ enum Adoption {
             result.sandboxes.append(sandbox)
         }
         if !result.pidfds.isEmpty { result.notes.append("re-adopted \(result.pidfds.count) running sandboxes") }
-        result.notes += Orphans.clear(state: state, known: Set(image.order))
+        let orphans = Orphans.clear(state: state, known: Set(image.order))
+        result.notes += orphans.notes
+        result.notes += CgroupOrphans.clear(cgroups, known: Set(image.order), ours: orphans.ids)
         return result
     }
 }

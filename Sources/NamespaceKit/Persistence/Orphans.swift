@@ -30,9 +30,10 @@ enum Orphans {
 
     /// Kills each orphan with everything it started, and removes the files of every sandbox
     /// directory the registry does not know.
-    static func clear(state: StateDirectory, known: Set<String>) -> [String] {
+    static func clear(state: StateDirectory, known: Set<String>) -> (notes: [String], ids: Set<String>) {
         var notes: [String] = []
-        for orphan in find(state: state, known: known) {
+        let orphans = find(state: state, known: known)
+        for orphan in orphans {
             for child in ProcessTree.descendants(of: orphan.pid).reversed() { kill(child, SIGKILL) }
             kill(orphan.pid, SIGKILL)
             notes.append("killed sandbox \(orphan.id) (pid \(orphan.pid)): it started but its creation was never recorded")
@@ -40,6 +41,6 @@ enum Orphans {
         let directories = state.sandboxDirectories
         // Not recycled: a killed orphan's processes may not all be gone yet.
         for id in directories where !known.contains(id) { state.remove(id, recycle: false) }
-        return notes
+        return (notes, Set(orphans.map(\.id)))
     }
 }

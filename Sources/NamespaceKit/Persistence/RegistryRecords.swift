@@ -14,6 +14,8 @@ struct SandboxRecord: Codable, Sendable, Equatable {
     var exitStatusUnknown: Bool
     var namespaces: [String: UInt64]
     var spec: SandboxSpec
+    var cgroup: SandboxCgroup?
+    var oomKilled: Bool?
 }
 
 extension SandboxRecord {
@@ -31,6 +33,8 @@ extension SandboxRecord {
         namespaces = [:]
         for (type, inode) in sandbox.namespaces { if let inode { namespaces[type.rawValue] = inode } }
         spec = sandbox.spec
+        cgroup = sandbox.cgroup
+        oomKilled = sandbox.oomKilled
     }
 
     var sandbox: Sandbox {
@@ -38,7 +42,8 @@ extension SandboxRecord {
         for type in NamespaceType.allCases { inodes[type] = .some(namespaces[type.rawValue]) }
         return Sandbox(id: id, name: name, state: state, pid: pid, startTime: startTime,
                        createdAt: Date(timeIntervalSince1970: createdAt), exitedAt: exitedAt.map(Date.init(timeIntervalSince1970:)),
-                       exitCode: exitCode, signal: signal, exitStatusUnknown: exitStatusUnknown, namespaces: inodes, spec: spec)
+                       exitCode: exitCode, signal: signal, exitStatusUnknown: exitStatusUnknown, namespaces: inodes, spec: spec,
+                       cgroup: cgroup, oomKilled: oomKilled ?? false)
     }
 }
 

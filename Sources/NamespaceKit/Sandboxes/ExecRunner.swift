@@ -83,15 +83,21 @@ extension SandboxManager {
         config.gid = sandbox.spec.user.gid
         config.stdout_fd = out[1]
         config.stderr_fd = err[1]
+        var cgroup: SandboxCgroup.Handles?
         do throws(SandboxError) {
             config.confinement = try ConfinementPlan.confinement(sandbox.spec, arena: strings)
+            do throws(SystemError) { cgroup = try sandbox.cgroup?.open() } catch {
+                throw .spawnFailed(step: "open cgroup \(error.argument)", errno: error.errno)
+            }
         } catch {
             close(out[1])
             close(err[1])
             throw error
         }
+        config.cgroup = Spawner.cgroupConfig(cgroup)
         var result = nsd_exec_result()
         let rc = withExtendedLifetime(strings) { nsd_exec_in(&config, &result) }
+        cgroup?.close()
         close(out[1])
         close(err[1])
         guard rc == 0 else { throw Spawner.failure(step: result.step, errno: result.err, index: result.index) }

@@ -20,13 +20,18 @@ public struct Sandbox: Sendable, Equatable {
     public var exitStatusUnknown: Bool
     public var namespaces: [NamespaceType: UInt64?]
     public var spec: SandboxSpec
+    /// Nil without cgroups (`--cgroup-driver none`).
+    public var cgroup: SandboxCgroup?
+    /// The kernel's OOM killer killed a process of the sandbox (read when it exited).
+    public var oomKilled: Bool = false
 
     public var labels: [String: String] { spec.labels }
 }
 
 extension Sandbox: Encodable {
     enum CodingKeys: String, CodingKey {
-        case id, name, state, pid, createdAt, exitedAt, exitCode, signal, exitStatusUnknown, namespaces, spec, labels
+        case id, name, state, pid, createdAt, exitedAt, exitCode, signal, exitStatusUnknown, oomKilled, cgroup, namespaces
+        case spec, labels
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -40,6 +45,8 @@ extension Sandbox: Encodable {
         try c.encode(exitCode, forKey: .exitCode)
         try c.encode(signal.map(SignalName.name(of:)), forKey: .signal)
         try c.encode(exitStatusUnknown, forKey: .exitStatusUnknown)
+        try c.encode(oomKilled, forKey: .oomKilled)
+        try c.encode(cgroup?.path, forKey: .cgroup)
         try c.encode(NamespaceInodes(namespaces), forKey: .namespaces)
         try c.encode(spec, forKey: .spec)
         try c.encode(labels, forKey: .labels)

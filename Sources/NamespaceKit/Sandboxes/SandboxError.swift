@@ -14,6 +14,8 @@ public enum SandboxError: Error, Sendable {
     /// A spec that passed the member rules but breaks one that needs the server's own state
     /// (a bind source inside its state directory).
     case invalidSpec(SpecError)
+    /// The spec asks for a limit whose cgroup controller the server has not got.
+    case resourceUnavailable(member: String, controller: CgroupController)
     /// The server failed on its own side; the request was fine.
     case internalFailure(String)
 }

@@ -21,6 +21,9 @@ public final class SandboxManager: Sendable {
     private let reaper: Reaper
     let execSlots = Mutex(0)
     let confinement: ConfinementSettings
+    /// Where sandbox cgroups go; `.disabled` without cgroups.
+    public let cgroups: CgroupLayout
+    let reserve: StorageReserve
     /// What the start-up recovery wants an operator to read (damaged files, recovered generations).
     public let startupWarnings: [String]
 
@@ -33,8 +36,11 @@ public final class SandboxManager: Sendable {
     /// - Parameter quota: most running sandboxes at once; 0 for no quota.
     /// - Parameter hiddenPaths: host files no sandbox may see besides the state directory
     ///   (credentials: token files, TLS keys).
+    /// - Parameter cgroups: the cgroup layout (`CgroupLayout.setUp`); sandbox cgroups of ids the
+    ///   registry does not know are killed and removed.
     public init(stateDirectory: String, quota: Int, durability: RegistryStore.Durability = .fsync,
-                allowEmptyRegistry: Bool = false, hiddenPaths: [String] = []) throws {
+                allowEmptyRegistry: Bool = false, hiddenPaths: [String] = [], cgroups: CgroupLayout = .disabled,
+                reserve: StorageReserve = StorageReserve()) throws {
         let registry = Registry()
         let state: StateDirectory
         do throws(StateDirectoryRefusal) { state = try StateDirectory.open(stateDirectory) } catch {
@@ -55,7 +61,9 @@ public final class SandboxManager: Sendable {
         self.quota = quota
         self.store = store
         self.admission = Admission(usage: usage)
-        let adoption = Adoption.adopt(loaded.image, state: state)
+        self.cgroups = cgroups
+        self.reserve = reserve
+        let adoption = Adoption.adopt(loaded.image, state: state, cgroups: cgroups)
         registry.restore(loaded.image, sandboxes: adoption.sandboxes, pidfds: adoption.pidfds)
         startupWarnings = loaded.warnings + adoption.notes
         let events = EventSource()
@@ -122,8 +130,10 @@ public final class SandboxManager: Sendable {
     /// The journal entry is written while the init sets the namespaces up and execs the command
     /// (about half of a start), so the disk sync costs a create next to nothing.
     private func start(_ requested: SandboxSpec, key: String?, whileStarting: (Sandbox) -> Void) throws(SandboxError) -> Sandbox {
+        do throws(SystemError) { try reserve.check(state.root) } catch { throw .storage(error) }
         let id = Self.newID()
         var spec = requested
+        try fillResources(&spec.resources)
         if spec.has(.uts), spec.hostname == nil {
             let fromName = spec.name.flatMap { (try? SpecRule.hostname($0)) != nil ? $0 : nil }
             spec.hostname = fromName ?? String(id.prefix(12))
@@ -135,8 +145,13 @@ public final class SandboxManager: Sendable {
             }
         }
         try registry.reserve(id: id, name: spec.name, quota: quota)
+        let cgroup = cgroups.enabled ? SandboxCgroup(id: id, layout: cgroups) : nil
         func abandon() {
             registry.release(id: id, name: spec.name)
+            if let cgroup {
+                cgroup.killAll()
+                cgroup.remove()
+            }
             state.remove(id, recycle: spec.has(.pid))
         }
         func finish(_ starting: Spawner.Starting) throws(SandboxError) -> Spawner.Started {
@@ -150,8 +165,17 @@ public final class SandboxManager: Sendable {
             let files: StateDirectory.Files
             do throws(SystemError) { files = try state.create(id) } catch { throw .storage(error) }
             defer { files.close() }
+            let handles: SandboxCgroup.Handles?
+            do throws(SystemError) {
+                try cgroup?.create(spec.resources)
+                handles = try cgroup?.open()
+            } catch {
+                throw .spawnFailed(step: "create cgroup \(error.argument)", errno: error.errno)
+            }
+            defer { handles?.close() }
             starting = try mapLimit(spec.namespaces) { () throws(SandboxError) in
-                try Spawner.begin(spec, hostname: spec.hostname, files: files, settings: confinement, rootfs: rootfs, sources: sources)
+                try Spawner.begin(spec, hostname: spec.hostname, files: files, settings: confinement, rootfs: rootfs, sources: sources,
+                                  cgroup: handles)
             }
             // The init makes the time namespace itself, in its setup: only then is there an inode
             // to record, so such a sandbox is recorded once it runs.
@@ -160,7 +184,8 @@ public final class SandboxManager: Sendable {
                 id: id, name: spec.name, state: .running, pid: starting.pid,
                 startTime: ProcFS.processStat(pid: starting.pid)?.startTime ?? 0, createdAt: Date(),
                 exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false,
-                namespaces: Self.namespaces(of: starting.pid, timeForChildren: spec.has(.time)), spec: spec)
+                namespaces: Self.namespaces(of: starting.pid, timeForChildren: spec.has(.time)), spec: spec,
+                cgroup: cgroup)
         } catch {
             abandon()
             throw error
@@ -201,6 +226,22 @@ public final class SandboxManager: Sendable {
         }
         if let key { registry.settle(key: key, record: keyRecord) }
         return sandbox
+    }
+
+    /// The default pids limit where there is a pids controller; a limit the server cannot enforce
+    /// is refused before anything is made.
+    private func fillResources(_ resources: inout SandboxSpec.Resources) throws(SandboxError) {
+        if resources.pidsDefaulted, resources.pids == nil, cgroups.parents[.pids] != nil {
+            resources.pids = SandboxSpec.Resources.defaultPids
+        }
+        let wanted: [(String, Bool, CgroupController)] = [
+            ("resources.memoryBytes", resources.memoryBytes != nil, .memory),
+            ("resources.cpus", resources.cpus != nil, .cpu),
+            ("resources.pids", resources.pids != nil, .pids),
+        ]
+        for (member, requested, controller) in wanted where requested && cgroups.parents[controller] == nil {
+            throw .resourceUnavailable(member: member, controller: controller)
+        }
     }
 
     /// The kernel's ENOSPC from a spawn step becomes the same answer admission control gives.
@@ -276,6 +317,11 @@ public final class SandboxManager: Sendable {
         return follower
     }
 
+    /// The sandbox's cgroup figures now (all null without a cgroup).
+    public func stats(_ reference: String) throws(SandboxError) -> SandboxStats {
+        try get(reference).cgroup?.stats ?? SandboxStats()
+    }
+
     // MARK: wait, signal, delete
 
     /// Wait timeouts fire here, never behind long work on the shared global queues.
@@ -326,10 +372,13 @@ public final class SandboxManager: Sendable {
             }
             store.settle()
         }
+        // The cgroup holds every process of the sandbox, those that left the init's tree with
+        // setsid or a double fork included, and those still there after the command exited.
+        sandbox.cgroup?.killAll()
         if sandbox.state == .running {
             _ = try? registry.withPidfd(sandbox.id) { pidfd, running in
                 // Without a pid namespace the init's death does not take the command with it.
-                if !running.spec.has(.pid) {
+                if !running.spec.has(.pid), running.cgroup == nil {
                     for child in ProcessTree.descendants(of: running.pid) { kill(child, SIGKILL) }
                 }
                 nsd_pidfd_send_signal(pidfd, SIGKILL)
@@ -337,6 +386,7 @@ public final class SandboxManager: Sendable {
         }
         try wait(sandbox.id, timeout: 3600) { [registry, state, events] exited in
             _ = registry.remove(id: exited.id)
+            exited.cgroup?.remove()
             state.remove(exited.id, recycle: exited.spec.has(.pid))
             events.publish(.sandboxDeleted(exited))
             completion(nil)
@@ -351,6 +401,7 @@ public final class SandboxManager: Sendable {
         let reaped = status.reaped == 1 ? (status.exit_code, status.signal) : nil
         guard let (exited, waiters, deleted) = registry.markExited(id: id, update: { sandbox in
             sandbox.settle(record: record, reaped: reaped)
+            sandbox.oomKilled = (sandbox.cgroup?.oomKills ?? 0) > 0
         }) else { return }
         // The exit is in the sandbox's exit file already (a restart reads it from there); the
         // journal entry can follow with the next sync. After a journaled removal it would bring

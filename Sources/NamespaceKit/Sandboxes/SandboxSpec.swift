@@ -44,6 +44,8 @@ public struct SandboxSpec: Sendable, Equatable {
     public var mounts: [Mount]
     /// Soft = hard limit, by prlimit(1) name.
     public var rlimits: [String: UInt64]
+    /// Cgroup limits and the log cap.
+    public var resources: Resources
 
     public func has(_ type: NamespaceType) -> Bool { namespaces.contains(type) }
 }
@@ -52,7 +54,7 @@ extension SandboxSpec: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, command, namespaces, hostname, domainname, env, cwd, rootfs, readonlyRootfs, mountProc, user
         case uidMappings, gidMappings, timeOffsets, labels
-        case privileged, capabilities, seccomp, mounts, rlimits
+        case privileged, capabilities, seccomp, mounts, rlimits, resources
     }
 
     /// Records journaled before confinement existed have no confinement members: they describe
@@ -79,6 +81,7 @@ extension SandboxSpec: Codable {
         seccomp = try c.decodeIfPresent(Seccomp.self, forKey: .seccomp)
         mounts = try c.decodeIfPresent([Mount].self, forKey: .mounts) ?? []
         rlimits = try c.decodeIfPresent([String: UInt64].self, forKey: .rlimits) ?? [:]
+        resources = try c.decodeIfPresent(Resources.self, forKey: .resources) ?? .none
     }
 }
 

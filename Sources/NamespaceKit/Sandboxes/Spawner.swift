@@ -43,6 +43,22 @@ enum Spawner {
         return .spawnFailed(step: described, errno: Errno(rawValue: errno))
     }
 
+    /// The spawn and exec configs' description of a cgroup's open files.
+    static func cgroupConfig(_ handles: SandboxCgroup.Handles?) -> nsd_cgroup {
+        var config = nsd_cgroup()
+        guard let handles else { return config }
+        if let directory = handles.directory {
+            config.has_dir = 1
+            config.dir_fd = directory.rawValue
+        }
+        config.nprocs = UInt32(handles.procs.count)
+        withUnsafeMutableBytes(of: &config.procs_fds) { raw in
+            let slots = raw.bindMemory(to: Int32.self)
+            for (index, file) in handles.procs.enumerated() where index < slots.count { slots[index] = file.rawValue }
+        }
+        return config
+    }
+
     static func flags(_ types: [NamespaceType]) -> UInt64 {
         types.reduce(0) { $0 | flag($1) }
     }
@@ -88,7 +104,8 @@ enum Spawner {
     /// - Parameter rootfs: the spec's rootfs as a real path (checked, without symlinks).
     /// - Parameter sources: the checked host path of each bind mount, by index.
     static func begin(_ spec: SandboxSpec, hostname: String?, files: StateDirectory.Files,
-                      settings: ConfinementSettings, rootfs: String?, sources: [String?]) throws(SandboxError) -> Starting {
+                      settings: ConfinementSettings, rootfs: String?, sources: [String?],
+                      cgroup: SandboxCgroup.Handles?) throws(SandboxError) -> Starting {
         let path = try executable(spec)
         let strings = CArena()
         var config = nsd_spawn_config()
@@ -111,9 +128,11 @@ enum Spawner {
         config.gid = spec.user.gid
         config.stdout_fd = files.stdout
         config.stderr_fd = files.stderr
+        config.log_bytes = UInt64(spec.resources.logBytes)
         config.exit_record_fd = files.exitRecord
         config.view = ConfinementPlan.view(spec, settings: settings, rootfs: rootfs, sources: sources, arena: strings)
         config.confinement = try ConfinementPlan.confinement(spec, arena: strings)
+        config.cgroup = cgroupConfig(cgroup)
         var result = nsd_spawn_result()
         let rc = withExtendedLifetime(strings) { nsd_spawn_begin(&config, &result) }
         guard rc == 0 else { throw failure(result, spec: spec) }

@@ -52,7 +52,8 @@ extension SandboxSpecRequest {
             uidMappings: uidMappings, gidMappings: gidMappings,
             timeOffsets: namespaces.contains(.time) ? (timeOffsets?.value ?? .init(monotonic: 0, boottime: 0)) : nil,
             labels: labels, privileged: confinement.privileged, capabilities: confinement.capabilities,
-            seccomp: confinement.seccomp, mounts: confinement.mounts, rlimits: confinement.rlimits)
+            seccomp: confinement.seccomp, mounts: confinement.mounts, rlimits: confinement.rlimits,
+            resources: try resolveResources())
     }
 
     static func checkNamespaces(_ list: [NamespaceType]) throws(SpecError) -> [NamespaceType] {

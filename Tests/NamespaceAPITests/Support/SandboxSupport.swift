@@ -217,7 +217,8 @@ final class SandboxServerProcess: @unchecked Sendable {
         directory = NSTemporaryDirectory() + "nsd-proc-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         socket = directory + "/api.sock"
-        process = try Background(prefix + [builtServerBinary, "--listen", "unix:\(socket)", "--state-dir", directory + "/state"])
+        process = try Background(prefix + [builtServerBinary, "--listen", "unix:\(socket)", "--state-dir", directory + "/state",
+                                           "--cgroup-parent", testCgroupParent(directory)])
         guard eventually(10, { FileManager.default.fileExists(atPath: socket) }) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: socket])
         }

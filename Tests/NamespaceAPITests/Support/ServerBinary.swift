@@ -22,7 +22,8 @@ final class ServerBinary: Sendable {
         let process = ChildProcess()
         self.process = process
         process.executableURL = URL(fileURLWithPath: Host.serverBinary)
-        process.arguments = ["--listen", "127.0.0.1:0", "--state-dir", stateDirectory, "--log-level", "notice"] + arguments
+        process.arguments = ["--listen", "127.0.0.1:0", "--state-dir", stateDirectory, "--log-level", "notice",
+                             "--cgroup-parent", testCgroupParent(stateDirectory)] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NAMESPACED_TOKEN")
         process.environment = environment

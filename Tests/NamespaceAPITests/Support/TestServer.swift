@@ -18,13 +18,18 @@ final class TestServer: Sendable {
 
     /// - Parameter stateDirectory: where the registry lives (default: a fresh one in the temp directory).
     /// - Parameter hiddenPaths: credential files no sandbox may see, as `namespaced` passes them.
+    /// - Parameter cgroupDriver: as `--cgroup-driver`; each server gets its own cgroup parent below
+    ///   the test process's cgroups (`testCgroupParent`), as servers must not share one.
     init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024, quota: Int = 0,
-         stateDirectory: String? = nil, hiddenPaths: [String] = [],
+         stateDirectory: String? = nil, hiddenPaths: [String] = [], cgroupDriver: CgroupDriver = .auto,
+         reserve: StorageReserve = StorageReserve(),
          events: NamespaceAPI.EventSettings = NamespaceAPI.EventSettings()) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         self.stateDirectory = stateDirectory ?? NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
-        sandboxes = try SandboxManager(stateDirectory: self.stateDirectory, quota: quota, hiddenPaths: hiddenPaths)
+        let cgroups = try CgroupLayout.setUp(driver: cgroupDriver, parent: testCgroupParent(self.stateDirectory))
+        sandboxes = try SandboxManager(stateDirectory: self.stateDirectory, quota: quota, hiddenPaths: hiddenPaths,
+                                       cgroups: cgroups, reserve: reserve)
         let policy = token.map { AccessPolicy(tokens: TokenTable([.init(name: "test", scope: .admin, secret: $0)])) }
         let statistics = ServerStatistics()
         api = NamespaceAPI(access: .init(policy: policy), openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes, limitsMaxAge: 0,
@@ -36,7 +41,11 @@ final class TestServer: Sendable {
         base = "http://127.0.0.1:\(server.port!)"
     }
 
-    deinit { server.stop() }
+    deinit {
+        server.stop()
+        sandboxes.cgroups.removeEmptyParents()
+        for parent in sandboxes.cgroups.parents.values { rmdir((parent as NSString).deletingLastPathComponent) }
+    }
 
     func get(_ path: String, headers: [String: String] = [:]) async throws -> HTTPResult {
         try await send("GET", path, headers: headers)
@@ -59,6 +68,12 @@ final class TestServer: Sendable {
         configuration.timeoutIntervalForRequest = 60
         return URLSession(configuration: configuration)
     }()
+}
+
+/// The cgroup parent of a test server: below the test process's own cgroups, one per state
+/// directory (a restarted server finds its sandboxes' cgroups again).
+func testCgroupParent(_ stateDirectory: String) -> String {
+    "namespaced-test/" + (stateDirectory as NSString).lastPathComponent
 }
 
 struct HTTPResult: Sendable {
