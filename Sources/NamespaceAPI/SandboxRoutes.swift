@@ -11,7 +11,7 @@ struct SandboxRoutes: Sendable {
         var signal: Int32
 
         init(from decoder: Decoder) throws {
-            try rejectUnknownMembers(decoder, allowed: ["signal"])
+            try checkMembers(decoder, allowed: ["signal"])
             let c = try decoder.container(keyedBy: AnyKey.self)
             let key = AnyKey("signal")
             if let number = try? c.decode(Int.self, forKey: key) {
@@ -40,7 +40,7 @@ struct SandboxRoutes: Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case command, env, cwd, timeout }
 
         init(from decoder: Decoder) throws {
-            try rejectUnknownMembers(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            try checkMembers(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
             let c = try decoder.container(keyedBy: CodingKeys.self)
             command = try c.decode([String].self, forKey: .command)
             env = try c.decodeIfPresent([String: String].self, forKey: .env)
@@ -169,9 +169,19 @@ struct SandboxRoutes: Sendable {
         guard let stream = LogStream(rawValue: text) else { throw .badRequest("stream: '\(text)' must be stdout or stderr") }
         let log: (file: FileDescriptor, size: UInt64)?
         do throws(SandboxError) { log = try manager.logs(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
-        let contentType = "text/plain; charset=utf-8"
+        let contentType = Self.logMediaType(accept: request.header("accept"))
         guard let log else { return .now(.text("", contentType: contentType)) }
         return .now(.file(.init(fd: log.file.rawValue, offset: 0, length: log.size), contentType: contentType))
+    }
+
+    /// A log holds whatever the command wrote, not necessarily text: bytes, unless the client
+    /// asks for text (and not for bytes) in its Accept header.
+    static func logMediaType(accept: String?) -> String {
+        let types = (accept ?? "").lowercased().split(separator: ",").map {
+            $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) ?? ""
+        }
+        let wantsText = types.contains("text/plain") || types.contains("text/*")
+        return wantsText && !types.contains("application/octet-stream") ? "text/plain; charset=utf-8" : "application/octet-stream"
     }
 
     /// At most 255 printable ASCII characters, like the header values clients generate (UUIDs).

@@ -113,7 +113,13 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
      *    turns read-only next) and the root of the sandbox's filesystem. */
     if (nsd_drop_groups() < 0)
         die(ctx, NSD_STEP_SETGROUPS);
-    if (nsd_setup_timens(ctx, &step) < 0 || nsd_prepare_root(ctx, &clones, &step, &index) < 0)
+    if (nsd_setup_timens(ctx, &step) < 0)
+        die(ctx, step);
+    /* Every namespace exists now (the time one since the line above), and
+     * /proc is still the host's: tell the server their inodes while we
+     * surely hold them. A command that ends at once takes them along. */
+    nsd_report_inodes(ctx->err_w, (cfg->ns_flags & NSD_CLONE_NEWTIME) != 0);
+    if (nsd_prepare_root(ctx, &clones, &step, &index) < 0)
         die_at(ctx, step, index);
     become_inside_user(ctx);
 

@@ -28,7 +28,7 @@ public struct ConfinementSettings: Sendable {
     /// inside a hidden path nor contain one (binding "/var" would show "/var/lib/namespaced").
     func checkBindSource(_ source: String, member: String) throws(SandboxError) -> String {
         guard let real = realpath(source, nil) else {
-            throw .spawnFailed(step: "\(member) \(source)", errno: .init(rawValue: errno))
+            throw .spawnFailed(step: "mount_source", errno: .init(rawValue: errno), detail: "\(member) \(source)")
         }
         defer { free(real) }
         let path = String(cString: real)
