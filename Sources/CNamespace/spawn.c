@@ -54,25 +54,6 @@ static int valid(const struct nsd_spawn_config *cfg)
     return 1;
 }
 
-/* An init with cgroups joins them and makes its cgroup namespace first: the
- * caller reads the init's namespaces once begin returns. */
-static int await_ready(struct nsd_spawn_result *out)
-{
-    struct nsd_report r;
-    int eof = nsd_read_report(out->setup_fd, NSD_SETUP_TIMEOUT_MS, &r) == 0;
-
-    if (!eof && r.step == NSD_MSG_READY)
-        return 0;
-    close(out->setup_fd);
-    out->setup_fd = -1;
-    nsd_reap_failed(out->pid, out->pidfd, eof || r.step < 0);
-    out->pid = -1;
-    out->pidfd = -1;
-    if (eof)
-        return fail(out, "wait for child", EPROTO, -1);
-    return fail(out, r.step < 0 ? "wait for child" : nsd_step_name(r.step), r.err, r.index);
-}
-
 int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result *out)
 {
     struct nsd_wire_reply rep;
@@ -122,26 +103,79 @@ int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result 
     out->pid = rep.pid;
     out->pidfd = rfds[0];
     out->setup_fd = rfds[1];
-    if (nsd_cgroup_used(&cfg->cgroup))
-        return await_ready(out);
     return 0;
+}
+
+/* One report from the init; the inodes message is taken in here. 0: EOF
+ * (the command was exec'd), 1: the inodes arrived, -1: a failure in *r. */
+static int next_report(struct nsd_spawn_result *out, struct nsd_report *r)
+{
+    if (nsd_read_report(out->setup_fd, NSD_SETUP_TIMEOUT_MS, r) == 0)
+        return 0;
+    if (r->step != NSD_MSG_INODES)
+        return -1;
+    {
+        struct nsd_inodes_report full;
+        size_t rest = sizeof full - sizeof full.head;
+        ssize_t n;
+        /* Written at once with its head: already in the pipe. */
+        do {
+            n = read(out->setup_fd, (char *)&full + sizeof full.head, rest);
+        } while (n < 0 && errno == EINTR);
+        if (n != (ssize_t)rest) {
+            r->step = -1;
+            r->err = n < 0 ? errno : EPROTO;
+            return -1;
+        }
+        memcpy(out->inodes, full.inode, sizeof out->inodes);
+        out->have_inodes = 1;
+    }
+    return 1;
+}
+
+static int fail_setup(struct nsd_spawn_result *out, const struct nsd_report *r)
+{
+    close(out->setup_fd);
+    out->setup_fd = -1;
+    /* A child that reported is already on its way out (the init reaps a
+     * failed command first); only a timed-out one needs a SIGKILL. */
+    nsd_reap_failed(out->pid, out->pidfd, r->step < 0);
+    out->pid = -1;
+    out->pidfd = -1;
+    return fail(out, r->step < 0 ? "wait for child" : nsd_step_name(r->step), r->err, r->index);
+}
+
+int nsd_spawn_inodes(struct nsd_spawn_result *out)
+{
+    struct nsd_report r;
+    int rc;
+
+    if (out->have_inodes)
+        return 0;
+    rc = next_report(out, &r);
+    if (rc == 1)
+        return 0;
+    if (rc == 0) {
+        /* EOF before the inodes: the init died without a word. */
+        r.step = -1;
+        r.err = EPROTO;
+        r.index = -1;
+    }
+    return fail_setup(out, &r);
 }
 
 int nsd_spawn_finish(struct nsd_spawn_result *out)
 {
     struct nsd_report r;
-    int failed = nsd_read_report(out->setup_fd, NSD_SETUP_TIMEOUT_MS, &r) != 0;
+    int rc;
 
+    while ((rc = next_report(out, &r)) == 1)
+        ;
+    if (rc < 0)
+        return fail_setup(out, &r);
     close(out->setup_fd);
     out->setup_fd = -1;
-    if (!failed)
-        return 0;
-    /* A child that reported is already on its way out (the init reaps a
-     * failed command first); only a timed-out one needs a SIGKILL. */
-    nsd_reap_failed(out->pid, out->pidfd, r.step < 0);
-    out->pid = -1;
-    out->pidfd = -1;
-    return fail(out, r.step < 0 ? "wait for child" : nsd_step_name(r.step), r.err, r.index);
+    return 0;
 }
 
 int nsd_spawn(const struct nsd_spawn_config *cfg, struct nsd_spawn_result *out)

@@ -18,6 +18,8 @@ enum JSONBody {
         } catch let error as UnknownMemberError {
             let place = error.path.isEmpty ? "the body" : error.path
             throw .badRequest("unknown member '\(error.member)' in \(place)")
+        } catch let error as NullMemberError {
+            throw .badRequest("\(error.path): must not be null; leave the member out for its default")
         } catch let error as DecodingError {
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
                let member = outOfRangeNumber(in: request.body) {

@@ -17,6 +17,10 @@ public struct NamespaceAPI: HTTPHandler {
         }
     }
 
+    /// The server's version: the same in `/version`, `namespaced --version` and the OpenAPI
+    /// document's `info.version` (a unit test keeps them equal).
+    public static let version = "1.0.0"
+
     private let entry: Responder
     private let router: Router
 

@@ -1,5 +1,6 @@
 import HTTPServer
 import NamespaceKit
+import SystemPackage
 
 /// The one place where NamespaceKit's errors become problem documents.
 extension Problem {
@@ -40,10 +41,13 @@ extension Problem {
             self = Problem(slug: "sandbox-quota", title: "Sandbox quota reached", status: 429,
                            detail: "the server runs at most \(max) sandboxes (--max-sandboxes); \(used) are running",
                            extensions: [("max", .int(max)), ("used", .int(used))])
-        case .spawnFailed(let step, let errno):
-            self = Problem(slug: "spawn-failed", title: "Sandbox could not start", status: 422,
-                           detail: "\(step): \(errno) (errno \(errno.rawValue))",
-                           extensions: [("step", .string(step)), ("errno", .int(Int(errno.rawValue)))])
+        case .spawnFailed(let step, let errno, let detail):
+            self = .stepFailed(title: "Sandbox could not start", step: step, errno: errno, detail: detail)
+        case .execFailed(let step, let errno, let detail):
+            self = .stepFailed(title: "Command could not start", step: step, errno: errno, detail: detail)
+        case .idempotencyMismatch(let key):
+            self = Problem(slug: "idempotency-mismatch", title: "Idempotency key reused", status: 422,
+                           detail: "Idempotency-Key '\(key)' was used with a different request body; use a new key for a new request")
         case .idempotencyInProgress(let key):
             self = Problem(slug: "conflict", title: "Conflict", status: 409,
                            detail: "a request with Idempotency-Key '\(key)' is still in progress; retry it shortly")
@@ -63,5 +67,16 @@ extension Problem {
             self = Problem(slug: "storage-unavailable", title: "State directory unavailable", status: 503,
                            detail: error.description)
         }
+    }
+}
+
+extension Problem {
+    /// `step` is the stable value a client switches on; `detail` says the same in words and names
+    /// what the step worked on.
+    static func stepFailed(title: String, step: String, errno: Errno, detail: String?) -> Problem {
+        let subject = detail.map { "\($0): " } ?? ""
+        return Problem(slug: "spawn-failed", title: title, status: 422,
+                       detail: "\(step): \(subject)\(errno) (errno \(errno.rawValue))",
+                       extensions: [("step", .string(step)), ("errno", .int(Int(errno.rawValue)))])
     }
 }

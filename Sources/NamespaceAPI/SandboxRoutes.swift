@@ -12,7 +12,7 @@ struct SandboxRoutes: Sendable {
         var signal: Int32
 
         init(from decoder: Decoder) throws {
-            try rejectUnknownMembers(decoder, allowed: ["signal"])
+            try checkMembers(decoder, allowed: ["signal"])
             let c = try decoder.container(keyedBy: AnyKey.self)
             let key = AnyKey("signal")
             if let number = try? c.decode(Int.self, forKey: key) {
@@ -41,7 +41,7 @@ struct SandboxRoutes: Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case command, env, cwd, timeout }
 
         init(from decoder: Decoder) throws {
-            try rejectUnknownMembers(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            try checkMembers(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
             let c = try decoder.container(keyedBy: CodingKeys.self)
             command = try c.decode([String].self, forKey: .command)
             env = try c.decodeIfPresent([String: String].self, forKey: .env)
@@ -185,7 +185,7 @@ struct SandboxRoutes: Sendable {
         if try QueryParameters(request: request).boolean("follow") { return try follow(request, stream) }
         let log: (file: FileDescriptor, size: UInt64)?
         do throws(SandboxError) { log = try manager.logs(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
-        let contentType = "text/plain; charset=utf-8"
+        let contentType = Self.logMediaType(accept: request.header("accept"))
         guard let log else { return .now(.text("", contentType: contentType)) }
         return .now(.file(.init(fd: log.file.rawValue, offset: 0, length: log.size), contentType: contentType))
     }
@@ -194,7 +194,7 @@ struct SandboxRoutes: Sendable {
     func follow(_ request: Request, _ stream: LogStream) throws(Problem) -> Reply {
         let follower: LogFollower?
         do throws(SandboxError) { follower = try manager.follow(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
-        let contentType = "text/plain; charset=utf-8"
+        let contentType = Self.logMediaType(accept: request.header("accept"))
         guard let follower else { return .now(.text("", contentType: contentType)) }
         return .now(.stream(LogStreamSource(follower: follower), contentType: contentType).adding("X-Accel-Buffering", "no"))
     }
@@ -203,6 +203,16 @@ struct SandboxRoutes: Sendable {
         let stats: SandboxStats
         do throws(SandboxError) { stats = try manager.stats(request.parameter("ref")) } catch { throw Problem(error) }
         return try JSON.response(stats)
+    }
+
+    /// A log holds whatever the command wrote, not necessarily text: bytes, unless the client
+    /// asks for text (and not for bytes) in its Accept header.
+    static func logMediaType(accept: String?) -> String {
+        let types = (accept ?? "").lowercased().split(separator: ",").map {
+            $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) ?? ""
+        }
+        let wantsText = types.contains("text/plain") || types.contains("text/*")
+        return wantsText && !types.contains("application/octet-stream") ? "text/plain; charset=utf-8" : "application/octet-stream"
     }
 
     /// At most 255 printable ASCII characters, like the header values clients generate (UUIDs).

@@ -4,7 +4,6 @@ import NamespaceKit
 
 /// `/healthz`, `/version`, `/openapi.yaml`.
 struct ServiceRoutes {
-    static let version = "0.1.0"
     private static let healthy = {
         let body = Array(#"{"status":"ok"}"#.utf8)
         // Tagged once: probes poll this route more than any other.
@@ -25,7 +24,7 @@ struct ServiceRoutes {
     }
 
     func register(in group: inout RouterGroup) {
-        let about = Version(version: Self.version, apiVersion: "v1", kernel: HostInfo.kernelRelease)
+        let about = Version(version: NamespaceAPI.version, apiVersion: "v1", kernel: HostInfo.kernelRelease)
         group.on("GET", "/version", scope: .read) { _ throws(Problem) in try JSON.response(about) }
         let document = openAPIDocument
         group.on("GET", "/openapi.yaml", scope: .read) { _ throws(Problem) in

@@ -12,7 +12,8 @@ import NamespaceKit
 struct Namespaced: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "namespaced",
-        abstract: "HTTP API to list Linux namespaces and run commands in new ones.")
+        abstract: "HTTP API to list Linux namespaces and run commands in new ones.",
+        version: NamespaceAPI.version)
 
     @Option(help: "HOST:PORT, [IPv6]:PORT, or unix:PATH (the socket is made mode 0600).")
     var listen: String = "127.0.0.1:8080"

@@ -54,6 +54,10 @@ int nsd_drop_groups(void);
 /* --- fd / report helpers (childutil.c) --- */
 /* Report (step, errno, index) on fd; errno is read by the helper. */
 void nsd_report(int fd, int step, int index);
+/* Report the inodes of our namespaces (NSD_MSG_INODES); with_time: of the
+ * time namespace our children get. Reads /proc/self/ns: call it while the
+ * host's /proc is still mounted. */
+void nsd_report_inodes(int fd, int with_time);
 /* Close every fd >= 3 except those listed (negative entries ignored). */
 void nsd_close_all_except(const int *keep, int n);
 /* Put in/out/err onto 0/1/2 safely even when they already are 0..2. */

@@ -52,12 +52,11 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
 }
 
 /* In the sandbox's cgroups (v1 ones by our own write; the cgroup2 one by
- * the clone), then its cgroup namespace rooted there. The server waits for
- * the word: it reads our namespaces next. */
+ * the clone), then its cgroup namespace rooted there: before the inodes of
+ * our namespaces are reported. */
 static void enter_cgroups(const struct nsd_init_ctx *ctx)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
-    struct nsd_report ready = { .step = NSD_MSG_READY, .err = 0, .index = -1 };
 
     if (!nsd_cgroup_used(&cfg->cgroup))
         return;
@@ -65,8 +64,6 @@ static void enter_cgroups(const struct nsd_init_ctx *ctx)
         die(ctx, NSD_STEP_JOIN_CGROUP);
     if ((cfg->ns_flags & NSD_CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
         die(ctx, NSD_STEP_UNSHARE_CGROUP);
-    while (write(ctx->err_w, &ready, sizeof ready) < 0 && errno == EINTR)
-        ;
 }
 
 /* With a log cap the command writes into pipes and the init copies (see
@@ -169,7 +166,13 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
      *    turns read-only next) and the root of the sandbox's filesystem. */
     if (nsd_drop_groups() < 0)
         die(ctx, NSD_STEP_SETGROUPS);
-    if (nsd_setup_timens(ctx, &step) < 0 || nsd_prepare_root(ctx, &clones, &step, &index) < 0)
+    if (nsd_setup_timens(ctx, &step) < 0)
+        die(ctx, step);
+    /* Every namespace exists now (the time one since the line above), and
+     * /proc is still the host's: tell the server their inodes while we
+     * surely hold them. A command that ends at once takes them along. */
+    nsd_report_inodes(ctx->err_w, (cfg->ns_flags & NSD_CLONE_NEWTIME) != 0);
+    if (nsd_prepare_root(ctx, &clones, &step, &index) < 0)
         die_at(ctx, step, index);
     become_inside_user(ctx);
 

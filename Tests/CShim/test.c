@@ -383,7 +383,7 @@ static void test_not_found(void)
     struct nsd_spawn_result r;
     base_cfg(&c, argv, STDERR_FILENO);
     int rc = nsd_spawn(&c, &r);
-    CHECK(rc == -1 && r.step && strcmp(r.step, "exec") == 0 && r.err == ENOENT && r.pidfd == -1 &&
+    CHECK(rc == -1 && r.step && strcmp(r.step, "execve") == 0 && r.err == ENOENT && r.pidfd == -1 &&
               zombies_of_ours() == 0 && no_children_left(),
           "not found: step=%s err=%s, no process left", r.step, strerror(r.err));
 
@@ -562,7 +562,7 @@ static void test_exec_in(const char *root)
     rc = nsd_exec_in(&e, &er);
     close(po[0]);
     close(po[1]);
-    CHECK(rc == -1 && strcmp(er.step, "exec") == 0 && er.err == ENOENT,
+    CHECK(rc == -1 && strcmp(er.step, "execve") == 0 && er.err == ENOENT,
           "exec_in not found: step=%s err=%s", er.step, strerror(er.err));
 
     /* Timeout kill: the command is our own child; SIGKILL it, reap it. */

@@ -37,7 +37,7 @@ struct OpenAPIContractTests {
         let url = Host.packageRoot.appendingPathComponent("api/openapi.yaml")
         let text = try String(contentsOf: url, encoding: .utf8)
         for slug in ["invalid-request", "unauthorized", "not-found", "method-not-allowed", "conflict", "payload-too-large",
-                     "unsupported-media-type", "namespace-limit", "sandbox-quota", "spawn-failed", "internal", "storage-unavailable", "unavailable", "exec-limit"] {
+                     "unsupported-media-type", "namespace-limit", "sandbox-quota", "spawn-failed", "internal", "storage-unavailable", "unavailable", "exec-limit", "idempotency-mismatch"] {
             #expect(text.contains("urn:namespaced:problem:\(slug)"), "\(slug) is not documented")
         }
     }

@@ -147,7 +147,10 @@ struct SandboxLifecycleTests {
         #expect(try await server.logs(sandbox.id, stream: "stdout") == "out\n")
         #expect(try await server.logs(sandbox.id, stream: "stderr") == "err\n")
         let logs = try await server.get("/sandboxes/\(sandbox.id)/logs")
-        #expect(logs.header("Content-Type")?.hasPrefix("text/plain") == true)
+        #expect(logs.header("Content-Type") == "application/octet-stream")
+        let text = try await server.get("/sandboxes/\(sandbox.id)/logs", headers: ["Accept": "text/plain"])
+        #expect(text.header("Content-Type")?.hasPrefix("text/plain") == true)
+        #expect(String(decoding: text.data, as: UTF8.self) == "out\n")
         // The files on disk are what the route serves.
         #expect(Proc.read(server.stateDirectory + "/sandboxes/\(sandbox.id)/stderr") == "err\n")
         let bogus = try await server.get("/sandboxes/\(sandbox.id)/logs?stream=bogus")

@@ -36,12 +36,16 @@ struct ExitRecordTests {
 
     @Test func settlePrefersTheRecordThenTheReapedStatus() throws {
         let spec = try JSONDecoder().decode(SandboxSpecRequest.self, from: Data(#"{"command":["/bin/true"]}"#.utf8)).resolve()
-        let running = Sandbox(id: "s", name: nil, state: .running, pid: 10, startTime: 1, createdAt: Date(), exitedAt: nil,
+        let running = Sandbox(id: "s", name: nil, state: .running, pid: 10, startTime: 1, createdAt: Date(timeIntervalSince1970: 1), exitedAt: nil,
                               exitCode: nil, signal: nil, exitStatusUnknown: false, namespaces: [:], spec: spec)
         var recorded = running
         recorded.settle(record: Self.parse("exit 4 2000000000\n"), reaped: (exitCode: 0, signal: 9))
         #expect(recorded.state == .exited && recorded.exitCode == 4 && recorded.signal == nil)
         #expect(recorded.exitedAt == Date(timeIntervalSince1970: 2))
+        // A wall clock stepped back between creation and exit never shows an exit before the creation.
+        var early = running
+        early.settle(record: Self.parse("exit 0 500000000\n"), reaped: nil)
+        #expect(early.exitedAt == Date(timeIntervalSince1970: 1))
         var killed = running
         killed.settle(record: nil, reaped: (exitCode: 0, signal: 9))
         #expect(killed.signal == 9 && killed.exitCode == nil && !killed.exitStatusUnknown)

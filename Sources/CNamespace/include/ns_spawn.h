@@ -35,6 +35,12 @@ struct nsd_spawn_result {
     const char *_Nullable step;
     int err;
     int index;
+    /* After nsd_spawn_inodes (or a successful finish): the inodes of the
+     * sandbox's namespaces as its init reported them, in the order mnt uts
+     * ipc pid net user cgroup time (time: the command's); 0 where the init
+     * could not read one. have_inodes is 1 once they arrived. */
+    uint64_t inodes[8];
+    int have_inodes;
 };
 
 /* Start a sandbox. 0 on success (the command has been exec'd), -1 on
@@ -50,6 +56,12 @@ int nsd_spawn(const struct nsd_spawn_config *_Nonnull cfg,
 int nsd_spawn_begin(const struct nsd_spawn_config *_Nonnull cfg,
                     struct nsd_spawn_result *_Nonnull out);
 int nsd_spawn_finish(struct nsd_spawn_result *_Nonnull out);
+
+/* Between begin and finish: wait until the init has made all its
+ * namespaces and reported their inodes (early in its setup, before the
+ * command exists), so they are known even when the command ends at once.
+ * 0, or -1 when the setup failed first (as finish: init reaped). */
+int nsd_spawn_inodes(struct nsd_spawn_result *_Nonnull out);
 
 struct nsd_exec_result {
     /* Host pid and O_CLOEXEC pidfd of the command itself. It is the

@@ -162,8 +162,8 @@ struct nsd_spawn_config {
     struct nsd_confinement confinement;
     /* With a cgroup and NEWCGROUP, the init makes its cgroup namespace
      * itself (unshare) once it is in its cgroups, so that the namespace's
-     * root is the sandbox's cgroup and not the spawner's; it then reports
-     * NSD_MSG_READY on the error pipe. */
+     * root is the sandbox's cgroup and not the spawner's; the inodes it
+     * reports (NSD_MSG_INODES) come after that. */
     struct nsd_cgroup cgroup;
 };
 

@@ -85,9 +85,19 @@ struct nsd_report {
 /* A report whose step is NSD_MSG_PID is no failure: the exec helper tells
  * the command's host pid in `err`. */
 #define NSD_MSG_PID (-2)
-/* Nor is NSD_MSG_READY: a sandbox init is in its cgroups and cgroup
- * namespace (see nsd_spawn_config.cgroup). */
-#define NSD_MSG_READY (-3)
+/* A report whose step is NSD_MSG_INODES is no failure either: the sandbox
+ * init tells the inodes of its namespaces, once they all exist and before
+ * its command can run (and end, and take them along). `index` is
+ * NSD_NS_COUNT and the inodes follow in the same write, in the order
+ * mnt uts ipc pid net user cgroup time (time: the one its children get);
+ * 0 where one could not be read. */
+#define NSD_MSG_INODES (-3)
+#define NSD_NS_COUNT 8
+struct nsd_inodes_report {
+    struct nsd_report head;
+    uint32_t reserved;
+    uint64_t inode[NSD_NS_COUNT];
+};
 
 #ifdef __cplusplus
 }

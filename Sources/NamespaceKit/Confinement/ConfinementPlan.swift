@@ -28,7 +28,7 @@ public struct ConfinementSettings: Sendable {
     /// inside a hidden path nor contain one (binding "/var" would show "/var/lib/namespaced").
     /// The init opens the real path without following symlinks, so a path changed meanwhile fails.
     func checkBindSource(_ source: String, member: String) throws(SandboxError) -> String {
-        let path = try Self.real(source, member: member)
+        let path = try Self.real(source, step: "mount_source", detail: member)
         for hidden in self.hidden where Self.within(path, hidden) || Self.within(hidden, path) {
             throw .invalidSpec(SpecError(member, "'\(source)' is or contains \(hidden), which the server keeps from every sandbox"))
         }
@@ -38,7 +38,7 @@ public struct ConfinementSettings: Sendable {
     /// The real path of a rootfs, which must not lie inside a hidden path (a hidden path inside it
     /// is masked in the sandbox).
     func checkRootfs(_ rootfs: String) throws(SandboxError) -> String {
-        let path = try Self.real(rootfs, member: "rootfs")
+        let path = try Self.real(rootfs, step: "rootfs", detail: "rootfs")
         for hidden in self.hidden where Self.within(path, hidden) {
             throw .invalidSpec(SpecError("rootfs", "'\(rootfs)' lies inside \(hidden), which the server keeps from every sandbox"))
         }
@@ -49,9 +49,9 @@ public struct ConfinementSettings: Sendable {
         outer == "/" || inner == outer || inner.hasPrefix(outer + "/")
     }
 
-    private static func real(_ path: String, member: String) throws(SandboxError) -> String {
+    private static func real(_ path: String, step: String, detail: String) throws(SandboxError) -> String {
         guard let real = realpath(path, nil) else {
-            throw .spawnFailed(step: "\(member) \(path)", errno: .init(rawValue: errno))
+            throw .spawnFailed(step: step, errno: .init(rawValue: errno), detail: "\(detail) \(path)")
         }
         defer { free(real) }
         return String(cString: real)

@@ -25,7 +25,25 @@ public struct ExecResult: Sendable, Encodable {
     @ExplicitNull public var signal: String?
     public var stdout: String
     public var stderr: String
+    public var stdoutEncoding: OutputEncoding
+    public var stderrEncoding: OutputEncoding
     public var truncated: Bool
+
+    /// How a member holds the command's bytes: as they were when they are valid UTF-8 (a JSON
+    /// string can hold nothing else), else base64, so that no byte is lost or replaced.
+    public enum OutputEncoding: String, Sendable, Encodable {
+        case utf8 = "utf-8"
+        case base64
+
+        /// Output cut at the cap may end inside a character: that partial character is dropped
+        /// (the result says `truncated` anyway) rather than turning the whole text into base64.
+        static func encode(_ bytes: [UInt8], truncated: Bool) -> (String, OutputEncoding) {
+            for cut in 0...(truncated ? 3 : 0) where cut <= bytes.count {
+                if let text = String(validating: bytes.dropLast(cut), as: UTF8.self) { return (text, .utf8) }
+            }
+            return (Data(bytes).base64EncodedString(), .base64)
+        }
+    }
 }
 
 extension SandboxManager {
@@ -57,17 +75,21 @@ extension SandboxManager {
         // The pidfd is duplicated under the registry lock so the reaper closing the original
         // cannot hand its number to another file mid-exec.
         let (pidfd, sandbox) = try registry.withPidfd(reference) { fd, sandbox in (fcntl(fd, F_DUPFD_CLOEXEC, 3), sandbox) }
-        guard pidfd >= 0 else { throw .spawnFailed(step: "dup pidfd", errno: .init(rawValue: Glibc.errno)) }
+        guard pidfd >= 0 else { throw .internalFailure("dup pidfd: \(Errno(rawValue: Glibc.errno))") }
         defer { close(pidfd) }
         let env = request.env ?? sandbox.spec.env
-        let path = try Spawner.resolve(request.command[0], path: env["PATH"] ?? SandboxSpec.defaultPath,
-                                       root: "/proc/\(sandbox.pid)/root")
+        let search = env["PATH"] ?? SandboxSpec.defaultPath
+        guard let path = Spawner.resolve(request.command[0], path: search, root: "/proc/\(sandbox.pid)/root") else {
+            throw .execFailed(step: "execve", errno: .noSuchFileOrDirectory,
+                              detail: "command '\(request.command[0])' not found in PATH \(search)")
+        }
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]
-        guard nsd_pipe_cloexec(&out) == 0 else { throw .spawnFailed(step: "pipe2", errno: .init(rawValue: Glibc.errno)) }
+        guard nsd_pipe_cloexec(&out) == 0 else { throw .internalFailure("pipe2: \(Errno(rawValue: Glibc.errno))") }
         guard nsd_pipe_cloexec(&err) == 0 else {
+            let failed = Errno(rawValue: Glibc.errno)
             close(out[0]); close(out[1])
-            throw .spawnFailed(step: "pipe2", errno: .init(rawValue: Glibc.errno))
+            throw .internalFailure("pipe2: \(failed)")
         }
         defer { close(out[0]); close(err[0]) }
         let strings = CArena()
@@ -87,7 +109,7 @@ extension SandboxManager {
         do throws(SandboxError) {
             config.confinement = try ConfinementPlan.confinement(sandbox.spec, arena: strings)
             do throws(SystemError) { cgroup = try sandbox.cgroup?.open() } catch {
-                throw .spawnFailed(step: "open cgroup \(error.argument)", errno: error.errno)
+                throw .internalFailure("open cgroup \(error.argument): \(error)")
             }
         } catch {
             close(out[1])
@@ -100,16 +122,20 @@ extension SandboxManager {
         cgroup?.close()
         close(out[1])
         close(err[1])
-        guard rc == 0 else { throw Spawner.failure(step: result.step, errno: result.err, index: result.index) }
+        guard rc == 0 else {
+            throw Spawner.failure(step: result.step, errno: result.err, index: result.index,
+                                  subject: .init(exec: request, in: sandbox.spec))
+        }
         defer { close(result.pidfd) }
         let collected = OutputCollector.collect(stdout: out[0], stderr: err[0], process: result.pidfd,
                                                 cap: Self.execOutputCap, timeout: request.timeout)
         var status = nsd_wait_status()
         while nsd_pidfd_wait(result.pidfd, -1, &status) < 0 && Glibc.errno == EINTR {}
+        let stdout = ExecResult.OutputEncoding.encode(collected.stdout, truncated: collected.truncated)
+        let stderr = ExecResult.OutputEncoding.encode(collected.stderr, truncated: collected.truncated)
         return ExecResult(exitCode: status.signal == 0 ? status.exit_code : nil,
                           signal: status.signal == 0 ? nil : SignalName.name(of: status.signal),
-                          stdout: String(decoding: collected.stdout, as: UTF8.self),
-                          stderr: String(decoding: collected.stderr, as: UTF8.self),
+                          stdout: stdout.0, stderr: stderr.0, stdoutEncoding: stdout.1, stderrEncoding: stderr.1,
                           truncated: collected.truncated)
     }
 }

@@ -28,10 +28,12 @@ extension Sandbox {
         if let record {
             exitCode = record.exitCode
             signal = record.signal
-            exitedAt = record.at
+            // The wall clock may step back (NTP) between the two readings: an exit is never
+            // shown before the creation.
+            exitedAt = max(record.at, createdAt)
             return
         }
-        exitedAt = Date()
+        exitedAt = max(Date(), createdAt)
         if let reaped {
             if reaped.signal != 0 { signal = reaped.signal } else { exitCode = reaped.exitCode }
         } else {

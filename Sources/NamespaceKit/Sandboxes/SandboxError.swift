@@ -7,7 +7,13 @@ public enum SandboxError: Error, Sendable {
     case notRunning(String)
     case namespaceLimit(type: NamespaceType, max: Int, used: Int)
     case quota(max: Int, used: Int)
-    case spawnFailed(step: String, errno: Errno)
+    /// The sandbox could not start. `step` is one of the stable step names (docs/api.md);
+    /// `detail` names the path, mount or command the step worked on.
+    case spawnFailed(step: String, errno: Errno, detail: String? = nil)
+    /// An exec's command could not start in the sandbox; the same steps as `spawnFailed`.
+    case execFailed(step: String, errno: Errno, detail: String? = nil)
+    /// The Idempotency-Key was used before with a different request body.
+    case idempotencyMismatch(String)
     case storage(SystemError)
     case idempotencyInProgress(String)
     case execLimit(Int)

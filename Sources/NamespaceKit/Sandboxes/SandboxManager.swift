@@ -115,6 +115,8 @@ public final class SandboxManager: Sendable {
         }
         switch try registry.claim(key: key, now: Date().timeIntervalSince1970) {
         case .answered(let sandbox):
+            // The key names one request: reused for another, it must not answer the first one.
+            guard Self.sameRequest(requested, created: sandbox.spec) else { throw .idempotencyMismatch(key) }
             return Created(sandbox: sandbox, replayed: true)
         case .claimed:
             do throws(SandboxError) {
@@ -125,6 +127,16 @@ public final class SandboxManager: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Whether `requested` is the request that created `created`: the one member the manager
+    /// fills in itself is the default hostname.
+    static func sameRequest(_ requested: SandboxSpec, created: SandboxSpec) -> Bool {
+        var requested = requested
+        // What the server filled in on the first create: its hostname and default pids limit.
+        if requested.hostname == nil { requested.hostname = created.hostname }
+        if requested.resources.pidsDefaulted, requested.resources.pids == nil { requested.resources.pids = created.resources.pids }
+        return requested == created
     }
 
     /// The journal entry is written while the init sets the namespaces up and execs the command
@@ -158,33 +170,33 @@ public final class SandboxManager: Sendable {
             try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.finish() }
         }
         let sandbox: Sandbox
-        let starting: Spawner.Starting
-        var startedEarly: Spawner.Started?
+        var starting: Spawner.Starting
         do throws(SandboxError) {
             try admission.check(spec.namespaces)
             let files: StateDirectory.Files
             do throws(SystemError) { files = try state.create(id) } catch { throw .storage(error) }
             defer { files.close() }
+            // Taken before the init exists, on the clock its exit record uses: a sandbox never
+            // exits before it was created.
+            let createdAt = Date()
             let handles: SandboxCgroup.Handles?
             do throws(SystemError) {
                 try cgroup?.create(spec.resources)
                 handles = try cgroup?.open()
             } catch {
-                throw .spawnFailed(step: "create cgroup \(error.argument)", errno: error.errno)
+                throw .spawnFailed(step: "create_cgroup", errno: error.errno, detail: "create cgroup \(error.argument)")
             }
             defer { handles?.close() }
             starting = try mapLimit(spec.namespaces) { () throws(SandboxError) in
                 try Spawner.begin(spec, hostname: spec.hostname, files: files, settings: confinement, rootfs: rootfs, sources: sources,
                                   cgroup: handles)
             }
-            // The init makes the time namespace itself, in its setup: only then is there an inode
-            // to record, so such a sandbox is recorded once it runs.
-            if spec.has(.time) { startedEarly = try finish(starting) }
+            // Until its parent reaps it, the init's stat stays readable even if it has exited.
+            let startTime = ProcFS.processStat(pid: starting.pid)?.startTime ?? 0
+            let namespaces = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.namespaces() }
             sandbox = Sandbox(
-                id: id, name: spec.name, state: .running, pid: starting.pid,
-                startTime: ProcFS.processStat(pid: starting.pid)?.startTime ?? 0, createdAt: Date(),
-                exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false,
-                namespaces: Self.namespaces(of: starting.pid, timeForChildren: spec.has(.time)), spec: spec,
+                id: id, name: spec.name, state: .running, pid: starting.pid, startTime: startTime, createdAt: createdAt,
+                exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false, namespaces: namespaces, spec: spec,
                 cgroup: cgroup)
         } catch {
             abandon()
@@ -196,7 +208,7 @@ public final class SandboxManager: Sendable {
         let journaled = Result { () throws(SystemError) in try store.waitDurable(sequence) }
         let started: Spawner.Started
         do throws(SandboxError) {
-            if let startedEarly { started = startedEarly } else { started = try finish(starting) }
+            started = try finish(starting)
         } catch {
             // Settled first: a snapshot may not pick the entry up again after its removal.
             store.settle()
@@ -248,7 +260,7 @@ public final class SandboxManager: Sendable {
     private func mapLimit<T>(_ types: [NamespaceType], _ body: () throws(SandboxError) -> T) throws(SandboxError) -> T {
         do throws(SandboxError) {
             return try body()
-        } catch .spawnFailed(let step, let errno) where errno == .noSpace {
+        } catch .spawnFailed(let step, let errno, _) where errno == .noSpace {
             throw limitError(for: types, step: step)
         }
     }
@@ -269,13 +281,6 @@ public final class SandboxManager: Sendable {
         }
         let tightest = limits.min { ($0.1 - $0.2) < ($1.1 - $1.2) } ?? (types.first ?? .user, 0, 0)
         return .namespaceLimit(type: tightest.0, max: tightest.1, used: tightest.2)
-    }
-
-    static func namespaces(of pid: Int32, timeForChildren: Bool) -> [NamespaceType: UInt64?] {
-        var result = ProcFS.allNamespaceInodes(pid: pid)
-        // The init stays in the host's time namespace; its children, the command included, do not.
-        if timeForChildren { result[.time] = .some(ProcFS.namespaceInode(pid: pid, link: "time_for_children")) }
-        return result
     }
 
     /// 128 random bits as 32 hex digits.
@@ -347,7 +352,7 @@ public final class SandboxManager: Sendable {
         }
         // ESRCH: it exited between the check and the signal; it is not running any more.
         if let failed, failed == ESRCH { throw .notRunning(reference) }
-        if let failed { throw .spawnFailed(step: "pidfd_send_signal", errno: .init(rawValue: failed)) }
+        if let failed { throw .internalFailure("pidfd_send_signal: \(Errno(rawValue: failed))") }
     }
 
     /// Journals the removal, then kills the whole sandbox if it runs, reaps it, forgets it and

@@ -76,7 +76,8 @@ extension SandboxSpecRequest {
 
         public init(from decoder: Decoder) throws {
             let names = SandboxSpec.Resources.CodingKeys.allCases.map(\.stringValue)
-            try rejectUnknownMembers(decoder, allowed: names)
+            // null is how a limit is echoed when there is none, so a spec can be sent again as echoed.
+            try checkMembers(decoder, allowed: names, nullable: ["memoryBytes", "cpus", "pids"])
             let c = try decoder.container(keyedBy: AnyKey.self)
             func whole(_ name: String) throws -> Int64? {
                 let key = AnyKey(name)

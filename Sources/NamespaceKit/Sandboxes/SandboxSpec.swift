@@ -20,20 +20,20 @@ public struct SandboxSpec: Sendable, Equatable {
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     public static let defaultMapping = [IDMapping(insideId: 0, outsideId: 100_000, count: 65_536)]
 
-    @ExplicitNull public var name: String?
+    public var name: String?
     public var command: [String]
     public var namespaces: [NamespaceType]
-    @ExplicitNull public var hostname: String?
-    @ExplicitNull public var domainname: String?
+    public var hostname: String?
+    public var domainname: String?
     public var env: [String: String]
     public var cwd: String
-    @ExplicitNull public var rootfs: String?
+    public var rootfs: String?
     public var readonlyRootfs: Bool
     public var mountProc: Bool
     public var user: Identity
-    @ExplicitNull public var uidMappings: [IDMapping]?
-    @ExplicitNull public var gidMappings: [IDMapping]?
-    @ExplicitNull public var timeOffsets: TimeOffsets?
+    public var uidMappings: [IDMapping]?
+    public var gidMappings: [IDMapping]?
+    public var timeOffsets: TimeOffsets?
     public var labels: [String: String]
     /// true: every capability, no seccomp filter, the host's root writable (v1's sandboxes).
     public var privileged: Bool
@@ -50,6 +50,9 @@ public struct SandboxSpec: Sendable, Equatable {
     public func has(_ type: NamespaceType) -> Bool { namespaces.contains(type) }
 }
 
+/// Absent optional members are left out of the encoding (the API's echo and the journal alike):
+/// the echo stays a valid, re-submittable SandboxSpec, which allows no null. Records written with
+/// explicit nulls read the same.
 extension SandboxSpec: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, command, namespaces, hostname, domainname, env, cwd, rootfs, readonlyRootfs, mountProc, user
@@ -61,20 +64,20 @@ extension SandboxSpec: Codable {
     /// sandboxes that ran unconfined, and are read as privileged.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        _name = try c.decode(ExplicitNull<String>.self, forKey: .name)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
         command = try c.decode([String].self, forKey: .command)
         namespaces = try c.decode([NamespaceType].self, forKey: .namespaces)
-        _hostname = try c.decode(ExplicitNull<String>.self, forKey: .hostname)
-        _domainname = try c.decode(ExplicitNull<String>.self, forKey: .domainname)
+        hostname = try c.decodeIfPresent(String.self, forKey: .hostname)
+        domainname = try c.decodeIfPresent(String.self, forKey: .domainname)
         env = try c.decode([String: String].self, forKey: .env)
         cwd = try c.decode(String.self, forKey: .cwd)
-        _rootfs = try c.decode(ExplicitNull<String>.self, forKey: .rootfs)
+        rootfs = try c.decodeIfPresent(String.self, forKey: .rootfs)
         readonlyRootfs = try c.decode(Bool.self, forKey: .readonlyRootfs)
         mountProc = try c.decode(Bool.self, forKey: .mountProc)
         user = try c.decode(Identity.self, forKey: .user)
-        _uidMappings = try c.decode(ExplicitNull<[IDMapping]>.self, forKey: .uidMappings)
-        _gidMappings = try c.decode(ExplicitNull<[IDMapping]>.self, forKey: .gidMappings)
-        _timeOffsets = try c.decode(ExplicitNull<TimeOffsets>.self, forKey: .timeOffsets)
+        uidMappings = try c.decodeIfPresent([IDMapping].self, forKey: .uidMappings)
+        gidMappings = try c.decodeIfPresent([IDMapping].self, forKey: .gidMappings)
+        timeOffsets = try c.decodeIfPresent(TimeOffsets.self, forKey: .timeOffsets)
         labels = try c.decode([String: String].self, forKey: .labels)
         privileged = try c.decodeIfPresent(Bool.self, forKey: .privileged) ?? true
         capabilities = try c.decodeIfPresent(Capabilities.self, forKey: .capabilities)

@@ -31,7 +31,7 @@ public struct SandboxSpecRequest: Sendable, Decodable {
     private init() {}
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownMembers(decoder, allowed: Keys.allCases.map(\.stringValue))
+        try checkMembers(decoder, allowed: Keys.allCases.map(\.stringValue))
         let c = try decoder.container(keyedBy: Keys.self)
         name = try c.decodeIfPresent(String.self, forKey: .name)
         command = try c.decodeIfPresent([String].self, forKey: .command)
@@ -60,7 +60,7 @@ public struct SandboxSpecRequest: Sendable, Decodable {
         var add: [String]?
         var drop: [String]?
         public init(from decoder: Decoder) throws {
-            try rejectUnknownMembers(decoder, allowed: ["add", "drop"])
+            try checkMembers(decoder, allowed: ["add", "drop"])
             let c = try decoder.container(keyedBy: AnyKey.self)
             add = try c.decodeIfPresent([String].self, forKey: AnyKey("add"))
             drop = try c.decodeIfPresent([String].self, forKey: AnyKey("drop"))
@@ -75,7 +75,7 @@ public struct SandboxSpecRequest: Sendable, Decodable {
         var readOnly: Bool?
         var sizeBytes: Int64?
         public init(from decoder: Decoder) throws {
-            try rejectUnknownMembers(decoder, allowed: ["type", "source", "target", "readOnly", "sizeBytes"])
+            try checkMembers(decoder, allowed: ["type", "source", "target", "readOnly", "sizeBytes"])
             let c = try decoder.container(keyedBy: AnyKey.self)
             type = try c.decodeIfPresent(String.self, forKey: AnyKey("type"))
             source = try c.decodeIfPresent(String.self, forKey: AnyKey("source"))
@@ -92,7 +92,7 @@ public struct SandboxSpecRequest: Sendable, Decodable {
     public struct StrictIdentity: Sendable, Decodable {
         var value: SandboxSpec.Identity
         public init(from decoder: Decoder) throws {
-            try rejectUnknownMembers(decoder, allowed: ["uid", "gid"])
+            try checkMembers(decoder, allowed: ["uid", "gid"])
             let c = try decoder.container(keyedBy: AnyKey.self)
             value = SandboxSpec.Identity(uid: try id(c, "uid"), gid: try id(c, "gid"))
         }
@@ -101,7 +101,7 @@ public struct SandboxSpecRequest: Sendable, Decodable {
     public struct StrictMapping: Sendable, Decodable {
         var value: SandboxSpec.IDMapping
         public init(from decoder: Decoder) throws {
-            try rejectUnknownMembers(decoder, allowed: ["insideId", "outsideId", "count"])
+            try checkMembers(decoder, allowed: ["insideId", "outsideId", "count"])
             let c = try decoder.container(keyedBy: AnyKey.self)
             value = SandboxSpec.IDMapping(insideId: try id(c, "insideId"), outsideId: try id(c, "outsideId"),
                                           count: try id(c, "count"))
@@ -111,7 +111,7 @@ public struct SandboxSpecRequest: Sendable, Decodable {
     public struct StrictTimeOffsets: Sendable, Decodable {
         var value: SandboxSpec.TimeOffsets
         public init(from decoder: Decoder) throws {
-            try rejectUnknownMembers(decoder, allowed: ["monotonic", "boottime"])
+            try checkMembers(decoder, allowed: ["monotonic", "boottime"])
             let c = try decoder.container(keyedBy: AnyKey.self)
             func offset(_ name: String) throws -> Int64 {
                 guard c.contains(AnyKey(name)) else { return 0 }
@@ -155,11 +155,24 @@ public struct UnknownMemberError: Error, Sendable {
     public var member: String
 }
 
-/// Throws `UnknownMemberError` when the object being decoded has a member outside `allowed`.
-public func rejectUnknownMembers(_ decoder: Decoder, allowed: [String]) throws {
+/// Thrown while decoding when a member is `null`: no request member of the API is nullable
+/// (api/openapi.yaml allows none), and leaving a member out is how a client asks for its default.
+public struct NullMemberError: Error, Sendable {
+    public var path: String
+}
+
+/// Throws `UnknownMemberError` when the object being decoded has a member outside `allowed`, and
+/// `NullMemberError` when one of its members is `null`.
+public func checkMembers(_ decoder: Decoder, allowed: [String], nullable: [String] = []) throws {
     let container = try decoder.container(keyedBy: AnyKey.self)
-    for key in container.allKeys where !allowed.contains(key.stringValue) {
-        let path = decoder.codingPath.map(\.stringValue).joined(separator: ".")
-        throw UnknownMemberError(path: path, member: key.stringValue)
+    var path = ""
+    for key in decoder.codingPath {
+        if let index = key.intValue { path += "[\(index)]" } else { path += (path.isEmpty ? "" : ".") + key.stringValue }
+    }
+    for key in container.allKeys {
+        guard allowed.contains(key.stringValue) else { throw UnknownMemberError(path: path, member: key.stringValue) }
+        if !nullable.contains(key.stringValue), try container.decodeNil(forKey: key) {
+            throw NullMemberError(path: path.isEmpty ? key.stringValue : path + "." + key.stringValue)
+        }
     }
 }

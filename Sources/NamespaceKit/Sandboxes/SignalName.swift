@@ -20,11 +20,21 @@ public enum SignalName {
         return "SIG\(number)"
     }
 
-    /// nil when the text names no signal.
+    /// nil when the text names no signal. Names are upper case, with or without `SIG`, as
+    /// `kill -l` prints them and systemd reads them; real-time signals as `RTMIN+n` and `RTMAX-n`.
     public static func number(of text: String) -> Int32? {
-        let upper = text.uppercased()
-        let full = upper.hasPrefix("SIG") ? upper : "SIG" + upper
-        return table.first { $0.0 == full }?.1
+        let full = text.hasPrefix("SIG") ? text : "SIG" + text
+        if let entry = table.first(where: { $0.0 == full }) { return entry.1 }
+        let low = nsd_sigrtmin(), high = nsd_sigrtmax()
+        for (base, origin, sign) in [("SIGRTMIN", low, Int32(1)), ("SIGRTMAX", high, Int32(-1))] where full.hasPrefix(base) {
+            let rest = full.dropFirst(base.count)
+            if rest.isEmpty { return origin }
+            guard rest.first == (sign > 0 ? "+" : "-"), let offset = Int32(rest.dropFirst()),
+                  rest.dropFirst().allSatisfy({ $0 >= "0" && $0 <= "9" }), rest.dropFirst().first != "0",
+                  offset >= 1, offset <= high - low else { return nil }
+            return origin + sign * offset
+        }
+        return nil
     }
 
     public static func isValid(_ number: Int) -> Bool { number >= 1 && number <= Int(nsd_sigrtmax()) }

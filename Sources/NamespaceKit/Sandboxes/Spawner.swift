@@ -19,28 +19,83 @@ enum Spawner {
         /// Waits for the command's exec; on failure the init has been reaped.
         fileprivate var spec: SandboxSpec
 
+        /// Waits for the init to report the inodes of its namespaces, which it does once they all
+        /// exist and before its command can run: read from /proc afterwards, a command that ends
+        /// at once would have taken them along. On failure the init has been reaped.
+        mutating func namespaces() throws(SandboxError) -> [NamespaceType: UInt64?] {
+            guard nsd_spawn_inodes(&result) == 0 else { throw Spawner.failure(result, spec: spec) }
+            let reported = withUnsafeBytes(of: result.inodes) { Array($0.bindMemory(to: UInt64.self)) }
+            let order: [NamespaceType] = [.mnt, .uts, .ipc, .pid, .net, .user, .cgroup, .time]
+            var inodes: [NamespaceType: UInt64?] = [:]
+            for (type, inode) in zip(order, reported) { inodes[type] = .some(inode == 0 ? nil : inode) }
+            return inodes
+        }
+
         consuming func finish() throws(SandboxError) -> Started {
             guard nsd_spawn_finish(&result) == 0 else { throw Spawner.failure(result, spec: spec) }
             return Started(pid: result.pid, pidfd: result.pidfd)
         }
     }
 
-    static func failure(_ result: nsd_spawn_result, spec: SandboxSpec? = nil) -> SandboxError {
-        failure(step: result.step, errno: result.err, index: result.index, spec: spec)
+    static func failure(_ result: nsd_spawn_result, spec: SandboxSpec) -> SandboxError {
+        failure(step: result.step, errno: result.err, index: result.index, subject: .init(spec))
     }
 
-    /// A step that worked on one of the spec's mounts names it ("mounts[1] /data: bind mount");
-    /// other list steps name the entry's index.
-    static func failure(step: UnsafePointer<CChar>?, errno: Int32, index: Int32, spec: SandboxSpec? = nil) -> SandboxError {
-        let name = step.map { String(cString: $0) } ?? "spawn"
-        let mountSteps = ["create mount target", "bind mount", "mount tmpfs"]
-        let described: String
-        if index >= 0, mountSteps.contains(name), let spec, Int(index) < spec.mounts.count {
-            described = "mounts[\(index)] \(spec.mounts[Int(index)].target): \(name)"
-        } else {
-            described = index >= 0 ? "\(name) [\(index)]" : name
+    /// What a failed step worked on, for the problem's `detail`.
+    struct Subject {
+        var command: String
+        var cwd: String
+        var rootfs: String?
+        var mounts: [SandboxSpec.Mount]
+        var isExec = false
+
+        init(_ spec: SandboxSpec) {
+            command = spec.command[0]
+            cwd = spec.cwd
+            rootfs = spec.rootfs
+            mounts = spec.mounts
         }
-        return .spawnFailed(step: described, errno: Errno(rawValue: errno))
+
+        init(exec request: ExecRequest, in spec: SandboxSpec) {
+            command = request.command[0]
+            cwd = request.cwd ?? spec.cwd
+            rootfs = spec.rootfs
+            mounts = spec.mounts
+            isExec = true
+        }
+    }
+
+    /// Steps of the server's own machinery (the spawner, its socket and pipes, the configuration
+    /// it sends): a failure there is the server's, a 500, never the client's.
+    static let serverSteps: Set<String> = [
+        "config", "spawn", "find nsd-init", "socketpair", "mmap", "clone", "exec nsd-init", "nsd-init reply",
+        "nsd-init request", "pidfd_open", "pipe", "init_request", "sync",
+    ]
+
+    /// The stable step (steps.c's names) with a detail that names what it worked on: the mount
+    /// ("mounts[1] /data"), the rootfs, the command or the working directory.
+    static func failure(step: UnsafePointer<CChar>?, errno: Int32, index: Int32, subject: Subject) -> SandboxError {
+        let name = step.map { String(cString: $0) } ?? "spawn"
+        let code = Errno(rawValue: errno)
+        if serverSteps.contains(name) || (name == "wait for child" && code != .timedOut) {
+            return .internalFailure("\(name): \(code) (errno \(errno))")
+        }
+        let stable = name == "wait for child" ? "setup_timeout" : name
+        var detail: String?
+        switch stable {
+        case "mount_target", "mount_bind", "mount_tmpfs":
+            if index >= 0, Int(index) < subject.mounts.count { detail = "mounts[\(index)] \(subject.mounts[Int(index)].target)" }
+        case "rootfs", "pivot_root", "readonly_rootfs":
+            detail = subject.rootfs.map { "rootfs \($0)" }
+        case "execve":
+            detail = "command '\(subject.command)'"
+        case "chdir":
+            detail = "cwd \(subject.cwd)"
+        default:
+            if index >= 0 { detail = "entry \(index)" }
+        }
+        return subject.isExec ? .execFailed(step: stable, errno: code, detail: detail)
+            : .spawnFailed(step: stable, errno: code, detail: detail)
     }
 
     /// The spawn and exec configs' description of a cgroup's open files.
@@ -86,18 +141,34 @@ enum Spawner {
         env.keys.sorted().map { "\($0)=\(env[$0]!)" }
     }
 
-    /// argv[0] searched in the spec's PATH (inside the rootfs when there is one), as execvp would.
+    /// argv[0] searched in the spec's PATH (inside the rootfs when there is one), as execvp would;
+    /// a rootfs that is not a directory is named first, since nothing could be found in it.
     static func executable(_ spec: SandboxSpec) throws(SandboxError) -> String {
-        try resolve(spec.command[0], path: spec.env["PATH"] ?? SandboxSpec.defaultPath, root: spec.rootfs ?? "")
+        if let rootfs = spec.rootfs {
+            var status = stat()
+            guard stat(rootfs, &status) == 0 else {
+                throw .spawnFailed(step: "rootfs", errno: Errno(rawValue: Glibc.errno), detail: "rootfs \(rootfs)")
+            }
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw .spawnFailed(step: "rootfs", errno: .notDirectory, detail: "rootfs \(rootfs)")
+            }
+        }
+        let path = spec.env["PATH"] ?? SandboxSpec.defaultPath
+        guard let found = resolve(spec.command[0], path: path, root: spec.rootfs ?? "") else {
+            throw .spawnFailed(step: "execve", errno: .noSuchFileOrDirectory,
+                               detail: "command '\(spec.command[0])' not found in PATH \(path)")
+        }
+        return found
     }
 
-    static func resolve(_ command: String, path: String, root: String) throws(SandboxError) -> String {
+    /// nil when a bare command name is in none of PATH's directories.
+    static func resolve(_ command: String, path: String, root: String) -> String? {
         if command.contains("/") { return command }
         for directory in path.split(separator: ":") where directory.hasPrefix("/") {
             let candidate = "\(directory)/\(command)"
             if access(root + candidate, X_OK) == 0 { return candidate }
         }
-        throw .spawnFailed(step: "exec \(command) (not found in PATH)", errno: .noSuchFileOrDirectory)
+        return nil
     }
 
     /// Clones the init; the files may be closed once this returns (the init has its copies).

@@ -1,0 +1,97 @@
+"""schemathesis hooks of the contract run: every generated request stays harmless to the host.
+
+Generated sandbox specs are real: the server starts them. A random argv[0] could name a host tool
+(`reboot` asks the host's systemd over its socket), and a privileged sandbox creates mount targets
+on the host's root. So, keeping each request exactly as valid or invalid as it was generated:
+argv[0] becomes /bin/echo, and rootfs, bind sources and mount targets move under the run's scratch
+directory (CONTRACT_SCRATCH), which run.sh removes afterwards.
+
+Skipped on purpose: specs whose uid/gid mappings break a rule between members that JSON Schema
+cannot state (ranges past 2^32 or overlapping, `user` ids outside the mappings). The server answers
+400 naming the member; Tests/NamespaceKitTests/SpecRulesTests.swift covers each of these rules.
+
+A valid Idempotency-Key becomes a fresh one per request. Deliberate: generated keys repeat across
+unrelated requests, and a repeated key replays its first sandbox even after that one was deleted
+(docs/api.md), which schemathesis reads as "created resource not found". The walk (walk.py) and
+the Swift tests cover replays and mismatches.
+"""
+
+import os
+import re
+import uuid
+
+import schemathesis
+
+SCRATCH = os.environ["CONTRACT_SCRATCH"]
+PATH = re.compile(r"^(/|(/([^/.\x00][^/\x00]*|\.[^/.\x00][^/\x00]*|\.\.[^/\x00]+))+)$")
+
+
+def valid_path(value):
+    return isinstance(value, str) and len(value) <= 3800 and PATH.match(value) is not None
+
+
+def harmless(body):
+    command = body.get("command")
+    if isinstance(command, list) and command and isinstance(command[0], str) and command[0] \
+            and "\x00" not in command[0] and len(command[0].encode("utf-8", "surrogatepass")) <= 65536:
+        command[0] = "/bin/echo"
+    if valid_path(body.get("rootfs")) and body["rootfs"] != "/":
+        body["rootfs"] = SCRATCH + "/rootfs"
+    mounts = body.get("mounts")
+    if isinstance(mounts, list):
+        for mount in mounts:
+            if not isinstance(mount, dict):
+                continue
+            if valid_path(mount.get("source")):
+                mount["source"] = SCRATCH + "/source"
+            if valid_path(mount.get("target")) and mount["target"] != "/":
+                mount["target"] = SCRATCH + "/targets" + mount["target"]
+
+
+KEY = re.compile(r"^[!-~]{1,255}$")
+
+
+@schemathesis.hook
+def map_case(context, case):
+    if isinstance(case.body, dict) and case.operation.path in ("/sandboxes", "/sandboxes/{ref}/exec"):
+        harmless(case.body)
+    headers = case.headers or {}
+    for name in list(headers):
+        if name.lower() == "idempotency-key" and isinstance(headers[name], str) and KEY.match(headers[name]):
+            headers[name] = uuid.uuid4().hex
+    return case
+
+
+def ranges(mappings, side):
+    return sorted((m[side], m[side] + m["count"]) for m in mappings)
+
+
+def mappings_break_a_cross_rule(body):
+    """True when valid-looking mappings (or the user's ids) break a rule between members."""
+    if not isinstance(body, dict):
+        return False
+    namespaces = body.get("namespaces")
+    if not isinstance(namespaces, list) or "user" not in namespaces:
+        return False
+    default = [{"insideId": 0, "outsideId": 100000, "count": 65536}]
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    for member, id_name in (("uidMappings", "uid"), ("gidMappings", "gid")):
+        mappings = body.get(member, default)
+        if not isinstance(mappings, list) or not all(
+                isinstance(m, dict) and all(isinstance(m.get(k), (int, float)) and not isinstance(m.get(k), bool)
+                                            for k in ("insideId", "outsideId", "count")) for m in mappings):
+            continue
+        for side in ("insideId", "outsideId"):
+            spans = ranges(mappings, side)
+            if any(end > 2 ** 32 for _, end in spans) or any(b[0] < a[1] for a, b in zip(spans, spans[1:])):
+                return True
+        wanted = user.get(id_name, 0)
+        if isinstance(wanted, (int, float)) and not any(
+                m["insideId"] <= wanted < m["insideId"] + m["count"] for m in mappings):
+            return True
+    return False
+
+
+@schemathesis.hook
+def filter_case(context, case):
+    return not (case.operation.path == "/sandboxes" and mappings_break_a_cross_rule(case.body))
