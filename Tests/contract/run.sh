@@ -39,7 +39,8 @@ trap finish EXIT INT TERM
 echo "== schemathesis $("$VENV/bin/st" --version | sed 's/.*version //')"
 start_server "$scratch/st" --max-sandboxes 16
 (cd "$scratch" && SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$here" "$VENV/bin/st" --config-file "$here/schemathesis.toml" \
-	--no-color run --checks all --url "$BASE" -H "Authorization: Bearer $TOKEN" "$root/api/openapi.yaml") >"$scratch/st.log" 2>&1 || {
+	--no-color run --checks all --exclude-operation-id getEvents --url "$BASE" -H "Authorization: Bearer $TOKEN" \
+	"$root/api/openapi.yaml") >"$scratch/st.log" 2>&1 || {
 	cat "$scratch/st.log"
 	echo "contract: schemathesis found failures" >&2
 	exit 1

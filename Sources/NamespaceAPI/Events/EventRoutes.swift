@@ -12,11 +12,10 @@ struct EventRoutes: Sendable {
     func events(_ request: Request) throws(Problem) -> Reply {
         let names = try Self.names(request.queryValues("type"))
         // The header a reconnecting EventSource sends wins over the `since` of the URL it reuses.
-        var last: UInt64?
+        // Both are checked, so a bad one is refused even when the other wins.
+        var last = try QueryParameters(request: request).integer("since", UInt64.self)
         if let header = request.header("last-event-id"), !header.isEmpty {
             last = try QueryParameters.number(header, name: "Last-Event-ID", UInt64.self)
-        } else {
-            last = try QueryParameters(request: request).integer("since", UInt64.self)
         }
         return .now(hub.listen(after: last, names: names))
     }
