@@ -50,6 +50,11 @@ static const char *const names[NSD_STEP_COUNT] = {
     [NSD_STEP_GID_MAP] = "gid_map",
     [NSD_STEP_OPEN_TIME] = "open time_for_children",
     [NSD_STEP_REQUEST] = "nsd-init request",
+    [NSD_STEP_UNSHARE] = "unshare",
+    [NSD_STEP_BIND_NS] = "bind namespace",
+    [NSD_STEP_DETACH] = "detach held directory",
+    [NSD_STEP_SETNS_PID] = "setns pid",
+    [NSD_STEP_SETNS_USER] = "setns user",
 };
 
 const char *nsd_step_name(int step)

@@ -29,7 +29,8 @@ public struct NamespaceAPI: HTTPHandler {
         router.group([ETagging()]) { service.registerHealth(in: &$0) }
         router.group(authentication + [ETagging()]) { group in
             service.register(in: &group)
-            NamespaceRoutes(inventory: sandboxes.inventory, limits: Limits(usage: sandboxes.usage, maxAge: limitsMaxAge),
+            HeldNamespaceRoutes(manager: sandboxes).register(in: &group)
+            NamespaceRoutes(inventory: sandboxes.inventory, held: sandboxes.held, limits: Limits(usage: sandboxes.usage, maxAge: limitsMaxAge),
                             limitsMaxAge: limitsMaxAge).register(in: &group)
             SandboxRoutes(manager: sandboxes).register(in: &group)
         }

@@ -61,3 +61,25 @@ extension Problem {
         }
     }
 }
+
+extension Problem {
+    init(_ error: HeldNamespaceError) {
+        switch error {
+        case .notFound(let type, let reference):
+            self = .notFound("no held \(type.rawValue) namespace with name or inode '\(reference)'")
+        case .notHeld(let type, let inode):
+            self = Problem(slug: "conflict", title: "Conflict", status: 409,
+                           detail: "the \(type.rawValue) namespace \(inode) is not held by namespaced; it ends with its last process or mount")
+        case .nameTaken(let type, let name):
+            self = Problem(slug: "conflict", title: "Conflict", status: 409,
+                           detail: "a held \(type.rawValue) namespace named '\(name)' exists already")
+        case .inUse(let type, let name, let sandboxes):
+            self = Problem(slug: "namespace-in-use", title: "Namespace in use", status: 409,
+                           detail: "running sandboxes are in the held \(type.rawValue) namespace '\(name)': "
+                               + sandboxes.joined(separator: ", ") + "; delete them first, or DELETE with ?force=true",
+                           extensions: [("sandboxes", .string(sandboxes.joined(separator: ",")))])
+        case .sandbox(let error):
+            self = Problem(error)
+        }
+    }
+}

@@ -45,15 +45,18 @@ static int recv_header(int sock, struct nsd_wire_header *hdr, int *fds, int *nfd
     return 1;
 }
 
-/* How many fds a request carries: spawn has stdout, stderr and maybe the
- * exit record; exec has the init's pidfd, stdout and stderr. */
+/* How many fds a request carries: spawn has stdout, stderr, maybe the exit
+ * record, and one per joined namespace; exec has the init's pidfd, stdout
+ * and stderr; hold has none. */
 static int valid_header(const struct nsd_wire_header *hdr, int nfds)
 {
     if (hdr->magic != NSD_WIRE_MAGIC || hdr->version != NSD_WIRE_VERSION ||
         hdr->body_len > NSD_WIRE_MAX_BODY || (int)hdr->nfds != nfds)
         return 0;
     if (hdr->kind == NSD_WIRE_SPAWN)
-        return nfds == 2 || nfds == 3;
+        return nfds >= 2 && nfds <= 3 + NSD_MAX_JOINS;
+    if (hdr->kind == NSD_WIRE_HOLD)
+        return nfds == 0;
     return hdr->kind == NSD_WIRE_EXEC && nfds == 3;
 }
 
@@ -65,13 +68,25 @@ static int dispatch(int sock, int devnull, const struct nsd_wire_header *hdr, co
 
     if (hdr->kind == NSD_WIRE_SPAWN) {
         struct nsd_spawn_config cfg;
-        if (nsd_wire_decode_spawn(body, hdr->body_len, &cfg, &arena) < 0 ||
-            (cfg.exit_record_fd >= 0) != (nfds == 3))
+        int fixed;
+        if (nsd_wire_decode_spawn(body, hdr->body_len, &cfg, &arena) < 0)
             return nsd_send_reply(sock, -1, NSD_STEP_REQUEST, EINVAL, -1, 0, 0, 0);
+        fixed = cfg.exit_record_fd >= 0 ? 3 : 2;
+        if (nfds != fixed + (int)cfg.njoins) {
+            nsd_wire_arena_free(&arena);
+            return nsd_send_reply(sock, -1, NSD_STEP_REQUEST, EINVAL, -1, 0, 0, 0);
+        }
         cfg.stdout_fd = fds[0];
         cfg.stderr_fd = fds[1];
-        cfg.exit_record_fd = nfds == 3 ? fds[2] : -1;
+        cfg.exit_record_fd = fixed == 3 ? fds[2] : -1;
+        for (uint32_t i = 0; i < cfg.njoins; i++)
+            cfg.join_fds[i] = fds[fixed + (int)i];
         rc = nsd_handle_spawn(sock, devnull, &cfg);
+    } else if (hdr->kind == NSD_WIRE_HOLD) {
+        struct nsd_hold_config cfg;
+        if (nsd_wire_decode_hold(body, hdr->body_len, &cfg, &arena) < 0)
+            return nsd_send_reply(sock, -1, NSD_STEP_REQUEST, EINVAL, -1, 0, 0, 0);
+        rc = nsd_handle_hold(sock, devnull, &cfg);
     } else {
         struct nsd_exec_config cfg;
         if (nsd_wire_decode_exec(body, hdr->body_len, &cfg, &arena) < 0)

@@ -42,7 +42,8 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
         die(ctx, NSD_STEP_CLOSE_RANGE);
     /* Without a user namespace the init stays host root for the setup; the
      * command drops to the wanted ids here. (With one, the init already did.) */
-    if (nsd_confine(&cfg->confinement, cfg->uid, cfg->gid, !(cfg->ns_flags & NSD_CLONE_NEWUSER), &step) < 0)
+    if (nsd_confine(&cfg->confinement, cfg->uid, cfg->gid,
+                    !(cfg->ns_flags & NSD_CLONE_NEWUSER) && nsd_join_fd(cfg, NSD_CLONE_NEWUSER) < 0, &step) < 0)
         die(ctx, step);
     nsd_unblock_signals();
     execve(cfg->path, cfg->argv, cfg->envp);
@@ -77,8 +78,8 @@ static void become_inside_user(const struct nsd_init_ctx *ctx)
 void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
-    int keep[6] = { ctx->sync_r, ctx->err_w, ctx->devnull,
-                    cfg->stdout_fd, cfg->stderr_fd, cfg->exit_record_fd };
+    int keep[6 + NSD_MAX_JOINS] = { ctx->sync_r, ctx->err_w, ctx->devnull,
+                                    cfg->stdout_fd, cfg->stderr_fd, cfg->exit_record_fd };
     sigset_t fwd;
     char go;
     ssize_t n;
@@ -88,7 +89,9 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
 
     /* 1. Drop every fd of the spawner (its socket to the server) at once:
      *    the init lives as long as the sandbox. */
-    nsd_close_all_except(keep, 6);
+    for (uint32_t i = 0; i < cfg->njoins && i < NSD_MAX_JOINS; i++)
+        keep[6 + i] = cfg->join_fds[i];
+    nsd_close_all_except(keep, 6 + NSD_MAX_JOINS);
     (void)prctl(PR_SET_NAME, "nsd-init", 0, 0, 0);
 
     /* 2. Signals to forward stay blocked from now on: one sent during setup
@@ -108,9 +111,12 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
         close(ctx->sync_r);
     }
 
-    /* 4. Supplementary groups: drop the server's. With the host's ids still:
+    /* 4. The joined namespaces (see join.c for the order), then
+     *    supplementary groups: drop the server's. With the host's ids still:
      *    the time namespace (its offsets are written through /proc, which
      *    turns read-only next) and the root of the sandbox's filesystem. */
+    if (nsd_join_namespaces(ctx, &step, &index) < 0)
+        die_at(ctx, step, index);
     if (nsd_drop_groups() < 0)
         die(ctx, NSD_STEP_SETGROUPS);
     if (nsd_setup_timens(ctx, &step) < 0 || nsd_prepare_root(ctx, &clones, &step, &index) < 0)
@@ -121,6 +127,10 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     if (nsd_setup_mounts(ctx, &clones, &step, &index) < 0 ||
         nsd_setup_uts_net(ctx, &step) < 0)
         die_at(ctx, step, index);
+    if (nsd_join_user(ctx, &step) < 0)
+        die(ctx, step);
+    for (uint32_t i = 0; i < cfg->njoins; i++)
+        close(cfg->join_fds[i]);
     if (chdir(ctx->cwd) < 0)
         die(ctx, NSD_STEP_CHDIR);
 

@@ -65,6 +65,12 @@ enum nsd_step {
     NSD_STEP_GID_MAP,
     NSD_STEP_OPEN_TIME,
     NSD_STEP_REQUEST,
+    /* Held namespaces (hold.c) and joins (join.c). */
+    NSD_STEP_UNSHARE,
+    NSD_STEP_BIND_NS,
+    NSD_STEP_DETACH,
+    NSD_STEP_SETNS_PID,
+    NSD_STEP_SETNS_USER,
     NSD_STEP_COUNT
 };
 
@@ -82,6 +88,8 @@ struct nsd_report {
 /* A report whose step is NSD_MSG_PID is no failure: the exec helper tells
  * the command's host pid in `err`. */
 #define NSD_MSG_PID (-2)
+/* ...nor is NSD_MSG_READY: a hold child has made its namespace. */
+#define NSD_MSG_READY (-3)
 
 #ifdef __cplusplus
 }

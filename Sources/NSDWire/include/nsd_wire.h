@@ -24,18 +24,22 @@ extern "C" {
 #endif
 
 #define NSD_WIRE_MAGIC 0x6e736431u          /* "nsd1" */
-#define NSD_WIRE_VERSION 2u
+#define NSD_WIRE_VERSION 3u
 #define NSD_WIRE_MAX_BODY (64u << 20)
-#define NSD_WIRE_MAX_FDS 4
+#define NSD_WIRE_MAX_FDS 16
 #define NSD_SPAWNER_FD 3
 
 enum nsd_wire_kind {
-    /* fds: stdout, stderr[, exit record]. Reply fds on success: the init's
-     * pidfd, the read end of its error pipe (EOF: the command exec'd). */
+    /* fds: stdout, stderr[, exit record], then one per joined namespace.
+     * Reply fds on success: the init's pidfd, the read end of its error pipe
+     * (EOF: the command exec'd). */
     NSD_WIRE_SPAWN = 1,
     /* fds: the sandbox init's pidfd, stdout, stderr. Reply fds on success:
      * the helper's pidfd, the read end of its error/report pipe. */
     NSD_WIRE_EXEC = 2,
+    /* No fds. Reply on success: for a pid namespace, the keeper's pid and
+     * pidfd (the server's child); otherwise pid 0 and no fd. */
+    NSD_WIRE_HOLD = 3,
 };
 
 struct nsd_wire_header {
@@ -78,13 +82,17 @@ void nsd_wire_arena_free(struct nsd_wire_arena *_Nonnull a);
 /* Encode everything but the fds; 0, or -1 with b->failed set. */
 int nsd_wire_encode_spawn(const struct nsd_spawn_config *_Nonnull cfg, struct nsd_wire_buf *_Nonnull b);
 int nsd_wire_encode_exec(const struct nsd_exec_config *_Nonnull cfg, struct nsd_wire_buf *_Nonnull b);
+int nsd_wire_encode_hold(const struct nsd_hold_config *_Nonnull cfg, struct nsd_wire_buf *_Nonnull b);
 /* Decode a whole body; 0, or -1 (EINVAL) when it is malformed. The fd
  * members are -1 (the caller fills them from the received fds), except that
- * exit_record_fd is 0 when the sender had one. The config stays valid as long
+ * exit_record_fd is 0 when the sender had one (join_fds are -1, njoins says
+ * how many came). The config stays valid as long
  * as body and arena. */
 int nsd_wire_decode_spawn(const char *_Nonnull body, size_t len, struct nsd_spawn_config *_Nonnull cfg,
                           struct nsd_wire_arena *_Nonnull arena);
 int nsd_wire_decode_exec(const char *_Nonnull body, size_t len, struct nsd_exec_config *_Nonnull cfg,
+                         struct nsd_wire_arena *_Nonnull arena);
+int nsd_wire_decode_hold(const char *_Nonnull body, size_t len, struct nsd_hold_config *_Nonnull cfg,
                          struct nsd_wire_arena *_Nonnull arena);
 
 /* One sendmsg of `len` bytes with `nfds` descriptors attached (SCM_RIGHTS),

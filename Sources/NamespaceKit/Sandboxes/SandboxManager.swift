@@ -19,6 +19,8 @@ public final class SandboxManager: Sendable {
     private let reaper: Reaper
     let execSlots = Mutex(0)
     let confinement: ConfinementSettings
+    /// Namespaces made and kept on their own (`POST /namespaces`).
+    public let held: HeldNamespaces
     /// What the start-up recovery wants an operator to read (damaged files, recovered generations).
     public let startupWarnings: [String]
 
@@ -55,7 +57,11 @@ public final class SandboxManager: Sendable {
         self.admission = Admission(usage: usage)
         let adoption = Adoption.adopt(loaded.image, state: state)
         registry.restore(loaded.image, sandboxes: adoption.sandboxes, pidfds: adoption.pidfds)
-        startupWarnings = loaded.warnings + adoption.notes
+        let heldAdoption = HeldNamespaces.adopt(Array(loaded.image.held.values), stateDirectory: state.root,
+                                                store: store, admission: admission)
+        let heldNamespaces = heldAdoption.held
+        held = heldNamespaces
+        startupWarnings = loaded.warnings + adoption.notes + heldAdoption.notes
         let reaper = Reaper { [registry, state, store] id, status in
             Self.recordExit(id: id, status: status, registry: registry, state: state, store: store)
         }
@@ -65,7 +71,9 @@ public final class SandboxManager: Sendable {
         // server's fd count is flat from the start and a leak stands out.
         Self.timers.asyncAfter(deadline: .now() + .milliseconds(1)) {}
         do throws(SystemError) {
-            try store.start(at: loaded.nextGeneration) { registry.image(now: Date().timeIntervalSince1970) }
+            try store.start(at: loaded.nextGeneration) {
+                registry.image(now: Date().timeIntervalSince1970, held: heldNamespaces.records)
+            }
         } catch {
             throw StartupRefusal(description: "cannot write the registry: \(error)")
         }
@@ -80,7 +88,7 @@ public final class SandboxManager: Sendable {
     /// The inventory, with each namespace's creating sandbox filled in.
     public var inventory: Inventory {
         let registry = self.registry
-        return Inventory { registry.owner(ofNamespace: $0) }
+        return Inventory(sandboxOf: { registry.owner(ofNamespace: $0) }, annotate: heldAnnotation)
     }
 
     // MARK: create

@@ -44,15 +44,20 @@ public struct SandboxSpec: Sendable, Equatable {
     public var mounts: [Mount]
     /// Soft = hard limit, by prlimit(1) name.
     public var rlimits: [String: UInt64]
+    /// Namespaces entered instead of created, by type name: a held namespace's name, an inode,
+    /// `sandbox:REF`, or an nsfs path.
+    public var join: [String: String] = [:]
 
     public func has(_ type: NamespaceType) -> Bool { namespaces.contains(type) }
+
+    public var joinedTypes: [NamespaceType] { NamespaceType.allCases.filter { join[$0.rawValue] != nil } }
 }
 
 extension SandboxSpec: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, command, namespaces, hostname, domainname, env, cwd, rootfs, readonlyRootfs, mountProc, user
         case uidMappings, gidMappings, timeOffsets, labels
-        case privileged, capabilities, seccomp, mounts, rlimits
+        case privileged, capabilities, seccomp, mounts, rlimits, join
     }
 
     /// Records journaled before confinement existed have no confinement members: they describe
@@ -79,6 +84,7 @@ extension SandboxSpec: Codable {
         seccomp = try c.decodeIfPresent(Seccomp.self, forKey: .seccomp)
         mounts = try c.decodeIfPresent([Mount].self, forKey: .mounts) ?? []
         rlimits = try c.decodeIfPresent([String: UInt64].self, forKey: .rlimits) ?? [:]
+        join = try c.decodeIfPresent([String: String].self, forKey: .join) ?? [:]
     }
 }
 
