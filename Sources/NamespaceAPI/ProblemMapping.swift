@@ -53,6 +53,10 @@ extension Problem {
                            extensions: [("max", .int(limit))])
         case .invalidSpec(let error):
             self = Problem(error)
+        case .unknownJoinTarget(let type, let target, let reason):
+            self = Problem(slug: "unknown-join-target", title: "Namespace to join not found", status: 422,
+                           detail: "join.\(type.rawValue) '\(target)': \(reason)",
+                           extensions: [("namespaceType", .string(type.rawValue)), ("target", .string(target))])
         case .internalFailure(let detail):
             self = .internalError(detail)
         case .storage(let error):

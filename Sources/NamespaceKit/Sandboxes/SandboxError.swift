@@ -14,6 +14,8 @@ public enum SandboxError: Error, Sendable {
     /// A spec that passed the member rules but breaks one that needs the server's own state
     /// (a bind source inside its state directory).
     case invalidSpec(SpecError)
+    /// A `join` target that names no namespace of that type (or one that is gone).
+    case unknownJoinTarget(type: NamespaceType, target: String, reason: String)
     /// The server failed on its own side; the request was fine.
     case internalFailure(String)
 }

@@ -134,6 +134,8 @@ public final class SandboxManager: Sendable {
                 try confinement.checkBindSource(source, member: "mounts[\(index)].source")
             }
         }
+        let joins = try JoinTargets.open(spec, held: held, registry: registry, inventory: inventory)
+        try joins.adopt(into: &spec)
         try registry.reserve(id: id, name: spec.name, quota: quota)
         func abandon() {
             registry.release(id: id, name: spec.name)
@@ -151,16 +153,18 @@ public final class SandboxManager: Sendable {
             do throws(SystemError) { files = try state.create(id) } catch { throw .storage(error) }
             defer { files.close() }
             starting = try mapLimit(spec.namespaces) { () throws(SandboxError) in
-                try Spawner.begin(spec, hostname: spec.hostname, files: files, settings: confinement, sources: sources)
+                try Spawner.begin(spec, hostname: spec.hostname, files: files, settings: confinement, sources: sources, joins: joins)
             }
             // The init makes the time namespace itself, in its setup: only then is there an inode
             // to record, so such a sandbox is recorded once it runs.
             if spec.has(.time) { startedEarly = try finish(starting) }
+            var inodes = Self.namespaces(of: starting.pid, timeForChildren: spec.has(.time))
+            for (type, inode) in joins.inodes { inodes[type] = .some(inode) }
             sandbox = Sandbox(
                 id: id, name: spec.name, state: .running, pid: starting.pid,
                 startTime: ProcFS.processStat(pid: starting.pid)?.startTime ?? 0, createdAt: Date(),
                 exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false,
-                namespaces: Self.namespaces(of: starting.pid, timeForChildren: spec.has(.time)), spec: spec)
+                namespaces: inodes, spec: spec)
         } catch {
             abandon()
             throw error

@@ -21,6 +21,7 @@ public struct SandboxSpecRequest: Sendable, Decodable {
     public var seccomp: String?
     public var mounts: [StrictMount]?
     public var rlimits: [String: Int64]?
+    public var join: [String: String]?
 
     typealias Keys = SandboxSpec.CodingKeys
 
@@ -52,6 +53,7 @@ public struct SandboxSpecRequest: Sendable, Decodable {
         seccomp = try c.decodeIfPresent(String.self, forKey: .seccomp)
         mounts = try c.decodeIfPresent([StrictMount].self, forKey: .mounts)
         rlimits = try c.decodeIfPresent([String: Int64].self, forKey: .rlimits)
+        join = try c.decodeIfPresent([String: String].self, forKey: .join)
     }
 
     public struct StrictCapabilities: Sendable, Decodable {
