@@ -53,6 +53,9 @@ struct NamespaceRoutes: Sendable {
             }
             return try detail(type: type, inode: record.inode)
         }
+        guard reference.first?.isNumber == true else {
+            throw .notFound("no held \(type.rawValue) namespace named '\(reference)'")
+        }
         let inode = try QueryParameters.number(reference, name: "inode", UInt64.self, minimum: 1)
         return try detail(type: type, inode: inode)
     }

@@ -98,7 +98,11 @@ static __attribute__((noreturn)) void keeper(int ready_w, int devnull)
     sigset_t all;
     int sig;
 
-    nsd_close_all_except(&ready_w, 1);
+    int keep[2] = { ready_w, devnull };
+
+    /* It lives as long as the namespace: nothing of the server's (its
+     * stdio included) may stay open in it. */
+    nsd_close_all_except(keep, 2);
     (void)prctl(PR_SET_NAME, "nsd-keeper", 0, 0, 0);
     dup2(devnull, 0);
     dup2(devnull, 1);
