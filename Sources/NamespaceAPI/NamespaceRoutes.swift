@@ -53,10 +53,10 @@ struct NamespaceRoutes: Sendable {
             }
             return try detail(type: type, inode: record.inode)
         }
-        guard reference.first?.isNumber == true else {
+        if reference.first?.isNumber != true, HeldNamespaceRequest.isValidName(reference) {
             throw .notFound("no held \(type.rawValue) namespace named '\(reference)'")
         }
-        let inode = try QueryParameters.number(reference, name: "inode", UInt64.self, minimum: 1)
+        let inode = try QueryParameters.number(reference, name: "inode or name", UInt64.self, minimum: 1)
         return try detail(type: type, inode: inode)
     }
 

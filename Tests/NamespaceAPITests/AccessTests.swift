@@ -204,6 +204,8 @@ import Glibc
         var pattern: String
         var needs: String
         var body: String?
+        /// The path to send, when the pattern's placeholders are not the right fill.
+        var path: String?
     }
 
     /// Every route the server has (checked against its table), with the scope it needs.
@@ -223,6 +225,8 @@ import Glibc
         .init(method: "POST", pattern: "/sandboxes/{ref}/signal", needs: "operate", body: #"{"signal": "SIGCONT"}"#),
         .init(method: "POST", pattern: "/sandboxes/{ref}/exec", needs: "operate", body: #"{"command": ["true"]}"#),
         .init(method: "DELETE", pattern: "/sandboxes/{ref}", needs: "operate"),
+        .init(method: "POST", pattern: "/namespaces", needs: "operate", body: #"{"type": "uts", "name": "acl"}"#),
+        .init(method: "DELETE", pattern: "/namespaces/{type}/{inode}", needs: "operate", path: "/namespaces/uts/acl"),
     ]
 
     @Test func everyRouteAnswersEachScopeAsTheTableSays() throws {
@@ -245,7 +249,7 @@ import Glibc
             try #require(sandbox.status == 201)
             let id = sandbox.json["id"] as? String ?? ""
             for route in Self.routes {
-                let path = route.pattern.replacingOccurrences(of: "{ref}", with: id).replacingOccurrences(of: "{type}", with: "uts")
+                let path = route.path ?? route.pattern.replacingOccurrences(of: "{ref}", with: id).replacingOccurrences(of: "{type}", with: "uts")
                     .replacingOccurrences(of: "{inode}", with: String(inode)).replacingOccurrences(of: "{pid}", with: "1")
                     + (route.pattern.hasSuffix("/wait") ? "?timeout=0" : "")
                 var request = RawRequest(method: route.method, target: path, headers: [("Authorization", "Bearer \(token)")])
@@ -271,10 +275,11 @@ import Glibc
         #expect(lines.count == audit.split(separator: "\n").count, "every line is JSON")
         #expect(!lines.contains { $0["method"] as? String == "GET" }, "reads are not audited")
         let refusals = lines.filter { $0["status"] as? Int == 403 }
-        #expect(refusals.count == 5, "reader refused on the five changing routes: \(refusals.count)")
+        #expect(refusals.count == 7, "reader refused on the seven changing routes: \(refusals.count)")
         #expect(refusals.allSatisfy { $0["principal"] as? String == "reader" && $0["remote"] as? String == "127.0.0.1" })
-        let creates = lines.filter { $0["status"] as? Int == 201 }
+        let creates = lines.filter { $0["status"] as? Int == 201 && $0["path"] as? String == "/sandboxes" }
         #expect(creates.count == 5 && creates.allSatisfy { ($0["sandbox"] as? String)?.count == 32 })
+        #expect(lines.filter { $0["status"] as? Int == 201 && $0["path"] as? String == "/namespaces" }.count == 2, "ops and root held a namespace")
         #expect(lines.contains { $0["principal"] as? String == "ops" && $0["method"] as? String == "DELETE" && $0["status"] as? Int == 204 })
         #expect(lines.allSatisfy { $0["time"] is String && $0["path"] is String })
         let unauthenticated = server.send(RawRequest(method: "DELETE", target: "/sandboxes/x", headers: [("Authorization", "Bearer wrong-token-000000000")]))

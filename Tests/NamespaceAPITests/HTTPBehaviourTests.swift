@@ -46,7 +46,7 @@ struct HTTPBehaviourTests {
 
     @Test(arguments: ["/namespaces?type=bogus", "/namespaces?type=pid,", "/namespaces?pid=abc", "/namespaces?pid=0",
                       "/namespaces?pid=-1", "/namespaces?uid=x", "/namespaces?uid=99999999999", "/namespaces?colour=red",
-                      "/namespaces/bogus/1", "/namespaces/pid/abc", "/processes/abc/namespaces", "/limits?x=1"])
+                      "/namespaces/bogus/1", "/namespaces/pid/-1", "/namespaces/pid/Not%20A%20Name", "/processes/abc/namespaces", "/limits?x=1"])
     func badQueriesAnswer400WithAProblem(path: String) async throws {
         let server = try TestServer()
         let result = try await server.get(path)
@@ -57,7 +57,7 @@ struct HTTPBehaviourTests {
         #expect(!(result.json["detail"] as? String ?? "").isEmpty)
     }
 
-    @Test(arguments: ["/nope", "/namespaces/pid/1", "/processes/999999999/namespaces", "/namespaces/pid/4026531836/extra"])
+    @Test(arguments: ["/nope", "/namespaces/pid/1", "/namespaces/pid/abc", "/processes/999999999/namespaces", "/namespaces/pid/4026531836/extra"])
     func unknownThingsAnswer404(path: String) async throws {
         let server = try TestServer()
         let result = try await server.get(path)
@@ -69,7 +69,7 @@ struct HTTPBehaviourTests {
         let server = try TestServer()
         let result = try await server.send("DELETE", "/namespaces")
         #expect(result.status == 405)
-        #expect(result.header("Allow") == "GET, HEAD")
+        #expect(result.header("Allow") == "POST, GET, HEAD")
         #expect(result.json["type"] as? String == "urn:namespaced:problem:method-not-allowed")
     }
 

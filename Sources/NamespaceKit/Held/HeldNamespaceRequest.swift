@@ -31,6 +31,9 @@ public struct HeldNamespaceRequest: Sendable, Decodable {
         public var timeOffsets: SandboxSpec.TimeOffsets?
     }
 
+    /// A held namespace's name follows the sandbox name rules.
+    public static func isValidName(_ name: String) -> Bool { (try? SpecRule.name(name)) != nil }
+
     public func resolve() throws(SpecError) -> Resolved {
         guard let type else { throw SpecError("type", "is required: one of \(NamespaceType.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard let name else { throw SpecError("name", "is required") }
