@@ -73,6 +73,11 @@ struct HeldNamespaceTests {
                 let pid = try #require(keeper)
                 #expect(Proc.status(pid)["NSpid"] == "\(pid) 1")
                 #expect(Proc.read("/proc/\(pid)/comm") == "nsd-keeper\n")
+                // It outlives the request: none of the server's fds (sockets, pipes, its stdio) stay in it.
+                let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").map {
+                    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) ?? "?"
+                }
+                #expect(fds.allSatisfy { $0 == "/dev/null" }, "\(fds)")
                 #expect(try Host.run(["lsns", "-n", "-o", "NS", "-t", "pid"]).output.split(separator: "\n")
                     .contains { $0.trimmingCharacters(in: .whitespaces) == "\(inode)" })
             }
