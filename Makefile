@@ -53,7 +53,7 @@ run: release
 	./.build/release/namespaced --listen $(LISTEN) $(if $(STATE_DIR),--state-dir $(STATE_DIR))
 
 # FORMAT_CHECK=1 makes `make test` fail when a file differs from what `make format` would write.
-FORMAT_CHECK ?= 0
+FORMAT_CHECK ?= 1
 
 test: test-deps validate-spec validate-deploy $(if $(filter 1,$(FORMAT_CHECK)),format-check) fuzz-quick test-swift contract
 

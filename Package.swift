@@ -7,7 +7,7 @@ let package = Package(
     name: "namespaced",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "namespaced", targets: ["namespaced"]),
+        .executable(name: "namespaced", targets: ["namespaced"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,8 +32,9 @@ let package = Package(
         // The one description of a spawn/exec config and its wire format, shared by the shim and nsd-init.
         .target(name: "NSDWire"),
         .target(name: "CNamespace", dependencies: ["NSDWire"]),
-        .executableTarget(name: "nsd-init", dependencies: ["NSDWire"], path: "Sources/nsd-init",
-                          linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        .executableTarget(
+            name: "nsd-init", dependencies: ["NSDWire"], path: "Sources/nsd-init",
+            linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .target(
             name: "NamespaceKit",
             dependencies: ["CNamespace", "CSeccomp", .product(name: "SystemPackage", package: "swift-system")],
@@ -41,16 +42,20 @@ let package = Package(
         ),
         .target(
             name: "HTTPServer",
-            dependencies: ["CMicroHTTPD", "CHTTPShim", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "CoreMetrics", package: "swift-metrics")],
+            dependencies: [
+                "CMicroHTTPD", "CHTTPShim", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .target(
             name: "NamespaceAPI",
-            dependencies: ["NamespaceKit", "HTTPServer", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "SystemPackage", package: "swift-system"),
-                           .product(name: "CoreMetrics", package: "swift-metrics"),
-                           .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: [
+                "NamespaceKit", "HTTPServer", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             resources: [.copy("Resources/openapi.yaml"), .copy("Resources/ui")],
             swiftSettings: strict
         ),

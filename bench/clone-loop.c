@@ -15,7 +15,8 @@
  *
  *   build: cc -O2 -o bench/out/clone-loop bench/clone-loop.c
  *   run:   clone-loop [-n ITERATIONS=500] [-w WARMUP=20] [-N] [-i] [-r RAW_FILE] [-- /path/to/cmd args...]
- *          -N adds CLONE_NEWNET; -i runs an init (above); -r appends every iteration's microseconds to RAW_FILE
+ *          -N adds CLONE_NEWNET; -i runs an init (above); -r appends every iteration's microseconds to
+ * RAW_FILE
  *
  * stdout: CLONE_RESULT flags=muip iterations=500 mean_us=.. p50_us=.. p99_us=.. max_us=..
  */
@@ -50,20 +51,20 @@ now_us(void)
 }
 
 static int
-cmp_double(const void *a, const void *b)
+cmp_double(const void* a, const void* b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double*) a, y = *(const double*) b;
   return x < y ? -1 : x > y;
 }
 
-static char *default_argv[] = { "/bin/true", NULL };
-static char *empty_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+static char* default_argv[] = { "/bin/true", NULL };
+static char* empty_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 
 static int with_init = 0;
-static char **command;
+static char** command;
 
 static int
-exec_command(void *unused)
+exec_command(void* unused)
 {
   (void) unused;
   execve(command[0], command, empty_env);
@@ -102,7 +103,7 @@ init_main(uint64_t flags)
 }
 
 static int
-one(uint64_t flags, char **argv)
+one(uint64_t flags, char** argv)
 {
   struct clone_args args;
   memset(&args, 0, sizeof(args));
@@ -129,25 +130,36 @@ one(uint64_t flags, char **argv)
 }
 
 int
-main(int argc, char **argv)
+main(int argc, char** argv)
 {
   long n = 500, warmup = 20;
   uint64_t flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
   int opt;
-  const char *raw_out = NULL;
+  const char* raw_out = NULL;
   while ((opt = getopt(argc, argv, "n:w:Nir:h")) != -1) {
     switch (opt) {
-    case 'n': n = atol(optarg); break;
-    case 'w': warmup = atol(optarg); break;
-    case 'N': flags |= CLONE_NEWNET; break;
-    case 'i': with_init = 1; break;
-    case 'r': raw_out = optarg; break;
-    default:
-      fprintf(stderr, "usage: %s [-n ITERATIONS] [-w WARMUP] [-N] [-i] [-r RAW_FILE] [-- cmd args...]\n", argv[0]);
-      return 2;
+      case 'n':
+        n = atol(optarg);
+        break;
+      case 'w':
+        warmup = atol(optarg);
+        break;
+      case 'N':
+        flags |= CLONE_NEWNET;
+        break;
+      case 'i':
+        with_init = 1;
+        break;
+      case 'r':
+        raw_out = optarg;
+        break;
+      default:
+        fprintf(stderr, "usage: %s [-n ITERATIONS] [-w WARMUP] [-N] [-i] [-r RAW_FILE] [-- cmd args...]\n",
+                argv[0]);
+        return 2;
     }
   }
-  char **cmd = optind < argc ? argv + optind : default_argv;
+  char** cmd = optind < argc ? argv + optind : default_argv;
   command = cmd;
   if (n < 1 || warmup < 0)
     return 2;
@@ -156,7 +168,7 @@ main(int argc, char **argv)
       fprintf(stderr, "clone-loop: %s\n", strerror(errno));
       return 1;
     }
-  double *v = malloc((size_t) n * sizeof(double));
+  double* v = malloc((size_t) n * sizeof(double));
   double total0 = now_us(), sum = 0;
   for (long i = 0; i < n; i++) {
     double t0 = now_us();
@@ -169,7 +181,7 @@ main(int argc, char **argv)
   }
   double wall = now_us() - total0;
   if (raw_out) {
-    FILE *raw = fopen(raw_out, "a");
+    FILE* raw = fopen(raw_out, "a");
     if (!raw) {
       fprintf(stderr, "clone-loop: %s: %s\n", raw_out, strerror(errno));
       return 2;
@@ -180,7 +192,8 @@ main(int argc, char **argv)
   }
   qsort(v, (size_t) n, sizeof(double), cmp_double);
   long i50 = (long) (0.50 * n + 0.999999) - 1, i99 = (long) (0.99 * n + 0.999999) - 1;
-  printf("CLONE_RESULT flags=%s init=%d iterations=%ld mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f wall_per_iter_us=%.1f\n",
+  printf("CLONE_RESULT flags=%s init=%d iterations=%ld mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f "
+         "wall_per_iter_us=%.1f\n",
          (flags & CLONE_NEWNET) ? "muipn" : "muip", with_init, n, sum / n, v[i50 < 0 ? 0 : i50],
          v[i99 < 0 ? 0 : i99], v[n - 1], wall / n);
   return 0;

@@ -49,13 +49,13 @@
 #define DEFAULT_SPEC "{\"command\":[\"/bin/true\"],\"namespaces\":[\"mnt\",\"uts\",\"ipc\",\"pid\"]}"
 #define MAX_REPORTED_ERRORS 8
 
-static const char *host = "127.0.0.1";
+static const char* host = "127.0.0.1";
 static int port = 0;
 static int clients = 1;
 static long iterations = 100;
 static double duration = 0;
 static long warmup = 0;
-static const char *spec = DEFAULT_SPEC;
+static const char* spec = DEFAULT_SPEC;
 /* "Authorization: Bearer <NSD_TOKEN>\r\n" when NSD_TOKEN is set, else empty. */
 static char auth[512];
 static int wait_timeout = 30;
@@ -64,8 +64,8 @@ static const char *ids_out = NULL, *delete_file = NULL, *raw_out = NULL;
 
 static atomic_long reported_errors;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
-static FILE *ids_fp = NULL;
-static char **delete_ids = NULL;
+static FILE* ids_fp = NULL;
+static char** delete_ids = NULL;
 static long delete_count = 0;
 static atomic_long delete_next;
 
@@ -79,12 +79,12 @@ now_us(void)
 
 /* ------------------------------------------------------------ samples */
 struct samples {
-  double *v;
+  double* v;
   long n, cap;
 };
 
 static void
-push(struct samples *s, double x)
+push(struct samples* s, double x)
 {
   if (s->n == s->cap) {
     s->cap = s->cap ? s->cap * 2 : 1024;
@@ -98,21 +98,21 @@ push(struct samples *s, double x)
 }
 
 static void
-merge(struct samples *into, const struct samples *from)
+merge(struct samples* into, const struct samples* from)
 {
   for (long i = 0; i < from->n; i++)
     push(into, from->v[i]);
 }
 
 static int
-cmp_double(const void *a, const void *b)
+cmp_double(const void* a, const void* b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double*) a, y = *(const double*) b;
   return x < y ? -1 : x > y;
 }
 
 static void
-print_stats(const char *name, struct samples *s)
+print_stats(const char* name, struct samples* s)
 {
   if (s->n == 0) {
     printf(" %s_n=0 %s_mean_us=nan %s_p50_us=nan %s_p99_us=nan", name, name, name, name);
@@ -124,22 +124,24 @@ print_stats(const char *name, struct samples *s)
     sum += s->v[i];
   /* nearest-rank percentiles */
   long i50 = (long) (0.50 * s->n + 0.999999) - 1, i99 = (long) (0.99 * s->n + 0.999999) - 1;
-  if (i50 < 0) i50 = 0;
-  if (i99 < 0) i99 = 0;
-  printf(" %s_n=%ld %s_mean_us=%.1f %s_p50_us=%.1f %s_p99_us=%.1f %s_max_us=%.1f", name, s->n,
-         name, sum / s->n, name, s->v[i50], name, s->v[i99], name, s->v[s->n - 1]);
+  if (i50 < 0)
+    i50 = 0;
+  if (i99 < 0)
+    i99 = 0;
+  printf(" %s_n=%ld %s_mean_us=%.1f %s_p50_us=%.1f %s_p99_us=%.1f %s_max_us=%.1f", name, s->n, name,
+         sum / s->n, name, s->v[i50], name, s->v[i99], name, s->v[s->n - 1]);
 }
 
 /* ------------------------------------------------------------ connection */
 struct conn {
   int fd;
-  char *buf;       /* receive buffer */
+  char* buf;       /* receive buffer */
   size_t len, cap; /* bytes held, capacity */
   long reconnects;
 };
 
 static int
-conn_open(struct conn *c)
+conn_open(struct conn* c)
 {
   struct sockaddr_in a;
   memset(&a, 0, sizeof(a));
@@ -156,7 +158,7 @@ conn_open(struct conn *c)
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   struct timeval tv = { .tv_sec = wait_timeout + 30, .tv_usec = 0 };
   setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (connect(c->fd, (struct sockaddr *) &a, sizeof(a)) < 0) {
+  if (connect(c->fd, (struct sockaddr*) &a, sizeof(a)) < 0) {
     close(c->fd);
     c->fd = -1;
     return -1;
@@ -166,7 +168,7 @@ conn_open(struct conn *c)
 }
 
 static void
-conn_close(struct conn *c)
+conn_close(struct conn* c)
 {
   if (c->fd >= 0)
     close(c->fd);
@@ -177,12 +179,12 @@ conn_close(struct conn *c)
 struct response {
   int status;
   int close_after;
-  char *body; /* NUL-terminated copy */
+  char* body; /* NUL-terminated copy */
   size_t body_len;
 };
 
 static void
-report(const char *fmt, ...)
+report(const char* fmt, ...)
 {
   if (atomic_fetch_add(&reported_errors, 1) >= MAX_REPORTED_ERRORS)
     return;
@@ -197,7 +199,7 @@ report(const char *fmt, ...)
 }
 
 static int
-send_all(int fd, const char *p, size_t n)
+send_all(int fd, const char* p, size_t n)
 {
   while (n > 0) {
     ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -213,7 +215,7 @@ send_all(int fd, const char *p, size_t n)
 }
 
 static int
-fill(struct conn *c)
+fill(struct conn* c)
 {
   if (c->cap - c->len < 4096) {
     c->cap = c->cap ? c->cap * 2 : 65536;
@@ -236,9 +238,9 @@ fill(struct conn *c)
 
 /* Reads one response; chunked bodies are not expected from this server. */
 static int
-read_response(struct conn *c, struct response *out)
+read_response(struct conn* c, struct response* out)
 {
-  char *end;
+  char* end;
   for (;;) {
     if (c->len > 0) {
       c->buf[c->len] = '\0';
@@ -255,12 +257,12 @@ read_response(struct conn *c, struct response *out)
   if (sscanf(c->buf, "HTTP/1.%*d %d", &out->status) != 1)
     return -1;
   long content_length = 0;
-  for (char *line = strstr(c->buf, "\r\n"); line && line < end; line = strstr(line + 2, "\r\n")) {
-    char *h = line + 2;
+  for (char* line = strstr(c->buf, "\r\n"); line && line < end; line = strstr(line + 2, "\r\n")) {
+    char* h = line + 2;
     if (strncasecmp(h, "Content-Length:", 15) == 0)
       content_length = strtol(h + 15, NULL, 10);
     else if (strncasecmp(h, "Connection:", 11) == 0) {
-      char *v = h + 11;
+      char* v = h + 11;
       while (*v == ' ')
         v++;
       if (strncasecmp(v, "close", 5) == 0)
@@ -288,7 +290,7 @@ read_response(struct conn *c, struct response *out)
  * POST /sandboxes, which is not idempotent: that counts as an error.
  * Returns the status, or -1 on a transport error. */
 static int
-request(struct conn *c, const char *method, const char *path, const char *body, struct response *resp)
+request(struct conn* c, const char* method, const char* path, const char* body, struct response* resp)
 {
   char head[1024];
   size_t blen = body ? strlen(body) : 0;
@@ -296,10 +298,11 @@ request(struct conn *c, const char *method, const char *path, const char *body, 
   if (body)
     hl = snprintf(head, sizeof(head),
                   "%s %s HTTP/1.1\r\nHost: %s:%d\r\n%sContent-Type: application/json\r\n"
-                  "Content-Length: %zu\r\n\r\n", method, path, host, port, auth, blen);
+                  "Content-Length: %zu\r\n\r\n",
+                  method, path, host, port, auth, blen);
   else
-    hl = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s:%d\r\n%s%s\r\n", method, path,
-                  host, port, auth, strcmp(method, "GET") ? "Content-Length: 0\r\n" : "");
+    hl = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s:%d\r\n%s%s\r\n", method, path, host, port,
+                  auth, strcmp(method, "GET") ? "Content-Length: 0\r\n" : "");
   int retryable = !(body && strcmp(path, "/sandboxes") == 0);
   for (int attempt = 0; attempt < 2; attempt++) {
     if (c->fd < 0) {
@@ -327,9 +330,9 @@ request(struct conn *c, const char *method, const char *path, const char *body, 
 }
 
 static int
-extract_id(const char *body, char *id, size_t cap)
+extract_id(const char* body, char* id, size_t cap)
 {
-  const char *p = strstr(body, "\"id\"");
+  const char* p = strstr(body, "\"id\"");
   if (!p)
     return -1;
   p += 4;
@@ -349,9 +352,9 @@ extract_id(const char *body, char *id, size_t cap)
 }
 
 static int
-says_exited(const char *body)
+says_exited(const char* body)
 {
-  const char *p = strstr(body, "\"state\"");
+  const char* p = strstr(body, "\"state\"");
   if (!p)
     return 0;
   p = strchr(p + 7, '"');
@@ -370,7 +373,7 @@ static double deadline_us = 0;
 static pthread_barrier_t warm, go;
 
 static void
-record_error(struct client *cl, const char *what, int status, struct response *r)
+record_error(struct client* cl, const char* what, int status, struct response* r)
 {
   cl->errors++;
   if (status > 0)
@@ -379,7 +382,7 @@ record_error(struct client *cl, const char *what, int status, struct response *r
 
 /* Returns 0 when the whole iteration succeeded. */
 static int
-one_iteration(struct client *cl, struct conn *c, int measured)
+one_iteration(struct client* cl, struct conn* c, int measured)
 {
   struct response r = { 0 };
   char id[128], path[256];
@@ -440,10 +443,10 @@ one_iteration(struct client *cl, struct conn *c, int measured)
   return 0;
 }
 
-static void *
-run_client(void *arg)
+static void*
+run_client(void* arg)
 {
-  struct client *cl = arg;
+  struct client* cl = arg;
   struct conn c = { .fd = -1, .reconnects = -1 }; /* the first connect is not a reconnect */
   for (long i = 0; i < warmup; i++)
     one_iteration(cl, &c, 0);
@@ -484,9 +487,9 @@ run_client(void *arg)
 }
 
 static void
-load_ids(const char *file)
+load_ids(const char* file)
 {
-  FILE *f = fopen(file, "r");
+  FILE* f = fopen(file, "r");
   if (!f) {
     fprintf(stderr, "create-client: %s: %s\n", file, strerror(errno));
     exit(2);
@@ -499,7 +502,7 @@ load_ids(const char *file)
       continue;
     if (delete_count == cap) {
       cap = cap ? cap * 2 : 256;
-      delete_ids = realloc(delete_ids, (size_t) cap * sizeof(char *));
+      delete_ids = realloc(delete_ids, (size_t) cap * sizeof(char*));
     }
     delete_ids[delete_count++] = strdup(line);
   }
@@ -507,43 +510,72 @@ load_ids(const char *file)
 }
 
 static void
-usage(const char *argv0)
+usage(const char* argv0)
 {
   fprintf(stderr,
           "usage: %s -p PORT [-H HOST] [-c CLIENTS] [-n ITER | -d SECONDS] [-w WARMUP]\n"
           "          [-b SPEC_JSON] [-t WAIT_TIMEOUT] [-W] [-K] [-o IDS_FILE] [-r RAW_FILE]\n"
-          "       %s -p PORT -x IDS_FILE [-c CLIENTS]\n", argv0, argv0);
+          "       %s -p PORT -x IDS_FILE [-c CLIENTS]\n",
+          argv0, argv0);
   exit(2);
 }
 
 int
-main(int argc, char **argv)
+main(int argc, char** argv)
 {
   int opt;
   if (getenv("NSD_TOKEN") && strlen(getenv("NSD_TOKEN")) < sizeof(auth) - 32)
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", getenv("NSD_TOKEN"));
   while ((opt = getopt(argc, argv, "H:p:c:n:d:w:b:t:WKo:x:r:h")) != -1) {
     switch (opt) {
-    case 'H': host = optarg; break;
-    case 'p': port = atoi(optarg); break;
-    case 'c': clients = atoi(optarg); break;
-    case 'n': iterations = atol(optarg); break;
-    case 'd': duration = atof(optarg); break;
-    case 'w': warmup = atol(optarg); break;
-    case 'b': spec = optarg; break;
-    case 't': wait_timeout = atoi(optarg); break;
-    case 'W': no_wait = 1; break;
-    case 'K': keep = 1; break;
-    case 'o': ids_out = optarg; break;
-    case 'x': delete_file = optarg; break;
-    case 'r': raw_out = optarg; break;
-    default: usage(argv[0]);
+      case 'H':
+        host = optarg;
+        break;
+      case 'p':
+        port = atoi(optarg);
+        break;
+      case 'c':
+        clients = atoi(optarg);
+        break;
+      case 'n':
+        iterations = atol(optarg);
+        break;
+      case 'd':
+        duration = atof(optarg);
+        break;
+      case 'w':
+        warmup = atol(optarg);
+        break;
+      case 'b':
+        spec = optarg;
+        break;
+      case 't':
+        wait_timeout = atoi(optarg);
+        break;
+      case 'W':
+        no_wait = 1;
+        break;
+      case 'K':
+        keep = 1;
+        break;
+      case 'o':
+        ids_out = optarg;
+        break;
+      case 'x':
+        delete_file = optarg;
+        break;
+      case 'r':
+        raw_out = optarg;
+        break;
+      default:
+        usage(argv[0]);
     }
   }
   if (port <= 0 || port > 65535 || clients < 1 || clients > 1024 || iterations < 0 || warmup < 0)
     usage(argv[0]);
   if (no_wait && !keep) {
-    fprintf(stderr, "create-client: -W (no wait) needs -K (keep): a running sandbox is deleted by killing it\n");
+    fprintf(stderr,
+            "create-client: -W (no wait) needs -K (keep): a running sandbox is deleted by killing it\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -556,7 +588,7 @@ main(int argc, char **argv)
     warmup = 0;
   }
 
-  struct client *cls = calloc((size_t) clients, sizeof(struct client));
+  struct client* cls = calloc((size_t) clients, sizeof(struct client));
   pthread_barrier_init(&warm, NULL, (unsigned) clients + 1);
   pthread_barrier_init(&go, NULL, (unsigned) clients + 1);
   for (int i = 0; i < clients; i++) {
@@ -572,7 +604,7 @@ main(int argc, char **argv)
   deadline_us = start + duration * 1e6;
   pthread_barrier_wait(&go);
   struct client total = { 0 };
-  FILE *raw = NULL;
+  FILE* raw = NULL;
   if (raw_out && !(raw = fopen(raw_out, "a"))) {
     fprintf(stderr, "create-client: %s: %s\n", raw_out, strerror(errno));
     return 2;
@@ -580,8 +612,13 @@ main(int argc, char **argv)
   for (int i = 0; i < clients; i++) {
     pthread_join(cls[i].thread, NULL);
     if (raw) {
-      const struct { const char *name; struct samples *s; } phases[] = {
-        { "cw", &cls[i].cw }, { "create", &cls[i].create }, { "wait", &cls[i].wait }, { "delete", &cls[i].del } };
+      const struct {
+        const char* name;
+        struct samples* s;
+      } phases[] = { { "cw", &cls[i].cw },
+                     { "create", &cls[i].create },
+                     { "wait", &cls[i].wait },
+                     { "delete", &cls[i].del } };
       for (size_t k = 0; k < sizeof(phases) / sizeof(phases[0]); k++)
         for (long j = 0; j < phases[k].s->n; j++)
           fprintf(raw, "%s %.1f\n", phases[k].name, phases[k].s->v[j]);

@@ -25,16 +25,17 @@
 #include <microhttpd.h>
 
 static const char BODY[] = "{\"status\":\"ok\"}";
-static char *limits_body;
+static char* limits_body;
 static size_t limits_len;
 
 static enum MHD_Result
-handler(void *cls, struct MHD_Connection *conn, const char *url,
-        const char *method, const char *version, const char *upload_data,
-        size_t *upload_data_size, void **con_cls)
+handler(void* cls, struct MHD_Connection* conn, const char* url, const char* method, const char* version,
+        const char* upload_data, size_t* upload_data_size, void** con_cls)
 {
-  (void) cls; (void) version; (void) upload_data;
-  struct MHD_Response *resp;
+  (void) cls;
+  (void) version;
+  (void) upload_data;
+  struct MHD_Response* resp;
   enum MHD_Result ret;
   static int first_call_marker;
 
@@ -52,7 +53,7 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
   }
 
   if (0 != strcmp(method, MHD_HTTP_METHOD_GET)) {
-    resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
+    resp = MHD_create_response_from_buffer(0, (void*) "", MHD_RESPMEM_PERSISTENT);
     if (NULL == resp)
       return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_GET);
@@ -65,12 +66,10 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
   if (limits_body && 0 == strcmp(url, "/limits"))
     resp = MHD_create_response_from_buffer(limits_len, limits_body, MHD_RESPMEM_PERSISTENT);
   else
-    resp = MHD_create_response_from_buffer(sizeof(BODY) - 1, (void *) BODY,
-                                           MHD_RESPMEM_PERSISTENT);
+    resp = MHD_create_response_from_buffer(sizeof(BODY) - 1, (void*) BODY, MHD_RESPMEM_PERSISTENT);
   if (NULL == resp)
     return MHD_NO;
-  if (MHD_NO == MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                        "application/json")) {
+  if (MHD_NO == MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json")) {
     MHD_destroy_response(resp);
     return MHD_NO;
   }
@@ -80,9 +79,9 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 static long
-parse_arg(const char *s, const char *what, long lo, long hi)
+parse_arg(const char* s, const char* what, long lo, long hi)
 {
-  char *end = NULL;
+  char* end = NULL;
   errno = 0;
   long v = strtol(s, &end, 10);
   if (errno || end == s || *end != '\0' || v < lo || v > hi) {
@@ -93,7 +92,7 @@ parse_arg(const char *s, const char *what, long lo, long hi)
 }
 
 int
-main(int argc, char **argv)
+main(int argc, char** argv)
 {
   long port = 18080;
   long threads = sysconf(_SC_NPROCESSORS_ONLN);
@@ -109,7 +108,7 @@ main(int argc, char **argv)
   if (argc > 2)
     threads = parse_arg(argv[2], "threads", 1, 1024);
   if (argc > 3) {
-    FILE *f = fopen(argv[3], "rb");
+    FILE* f = fopen(argv[3], "rb");
     static char buf[1 << 20];
     if (!f) {
       perror(argv[3]);
@@ -138,20 +137,17 @@ main(int argc, char **argv)
   addr.sin_port = htons((uint16_t) port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
-  struct MHD_Daemon *d = MHD_start_daemon(
-      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
-      (uint16_t) port, NULL, NULL, &handler, NULL,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-      MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) threads,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1024,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
-      MHD_OPTION_END);
+  struct MHD_Daemon* d =
+    MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t) port, NULL, NULL, &handler,
+                     NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr*) &addr, MHD_OPTION_THREAD_POOL_SIZE,
+                     (unsigned int) threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1024,
+                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30, MHD_OPTION_END);
   if (NULL == d) {
     fprintf(stderr, "mhd-bare: MHD_start_daemon failed on 127.0.0.1:%ld\n", port);
     return 1;
   }
-  fprintf(stderr, "mhd-bare: listening on 127.0.0.1:%ld, %ld thread(s), pid %ld\n",
-          port, threads, (long) getpid());
+  fprintf(stderr, "mhd-bare: listening on 127.0.0.1:%ld, %ld thread(s), pid %ld\n", port, threads,
+          (long) getpid());
 
   int sig = 0;
   while (0 != sigwait(&stop, &sig))

@@ -38,14 +38,17 @@
 #define CLONE_NEWCGROUP 0x02000000
 #endif
 
-#define NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | \
-                  CLONE_NEWNET | CLONE_NEWCGROUP)
+#define NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
 
 static volatile sig_atomic_t stop_sig = 0;
-static void on_stop(int sig) { stop_sig = sig; }
+static void
+on_stop(int sig)
+{
+  stop_sig = sig;
+}
 
 static void
-die(const char *what)
+die(const char* what)
 {
   fprintf(stderr, "procs: %s: %s\n", what, strerror(errno));
   exit(1);
@@ -89,17 +92,21 @@ sandbox_init(int extra, int ready_w, int life_r)
 }
 
 int
-main(int argc, char **argv)
+main(int argc, char** argv)
 {
   long n = -1, group = 10, max_secs = 900;
   int opt;
   while ((opt = getopt(argc, argv, "g:t:h")) != -1) {
     switch (opt) {
-    case 'g': group = strtol(optarg, NULL, 10); break;
-    case 't': max_secs = strtol(optarg, NULL, 10); break;
-    default:
-      fprintf(stderr, "usage: %s N [-g GROUP=10] [-t MAX_SECONDS=900]\n", argv[0]);
-      return 2;
+      case 'g':
+        group = strtol(optarg, NULL, 10);
+        break;
+      case 't':
+        max_secs = strtol(optarg, NULL, 10);
+        break;
+      default:
+        fprintf(stderr, "usage: %s N [-g GROUP=10] [-t MAX_SECONDS=900]\n", argv[0]);
+        return 2;
     }
   }
   if (optind < argc)
@@ -126,7 +133,7 @@ main(int argc, char **argv)
     die("pipe");
 
   long ngroups = (n + group - 1) / group;
-  pid_t *inits = calloc((size_t) (ngroups ? ngroups : 1), sizeof(pid_t));
+  pid_t* inits = calloc((size_t) (ngroups ? ngroups : 1), sizeof(pid_t));
   if (!inits)
     die("calloc");
 
@@ -136,8 +143,7 @@ main(int argc, char **argv)
     /* fork-like clone straight into new namespaces: child is pid 1 there */
     pid_t p = (pid_t) syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
     if (p < 0) {
-      fprintf(stderr, "procs: clone(new namespaces) failed after %ld groups: %s\n",
-              g, strerror(errno));
+      fprintf(stderr, "procs: clone(new namespaces) failed after %ld groups: %s\n", g, strerror(errno));
       break;
     }
     if (p == 0) {
@@ -172,8 +178,8 @@ main(int argc, char **argv)
       fprintf(stderr, "procs: only %ld/%ld sandboxes came up\n", ready_count, ngroups);
       rc = 1;
     } else {
-      printf("READY procs=%ld groups=%ld pgid=%ld pid=%ld\n", spawned_procs, started,
-             (long) getpgrp(), (long) getpid());
+      printf("READY procs=%ld groups=%ld pgid=%ld pid=%ld\n", spawned_procs, started, (long) getpgrp(),
+             (long) getpid());
       fflush(stdout);
       while (!stop_sig)
         pause();

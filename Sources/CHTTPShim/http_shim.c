@@ -11,45 +11,52 @@
 #include <sys/socket.h>
 
 /* libmicrohttpd's unescape callback: the decoding itself is in unescape.c. */
-static size_t unescape_printable(void *cls, struct MHD_Connection *connection, char *text) {
+static size_t unescape_printable(void *cls, struct MHD_Connection *connection, char *text)
+{
     (void)cls;
     (void)connection;
     return nsd_unescape_printable(text);
 }
 
-int nsd_http_connection_fd(struct MHD_Connection *connection) {
-    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+int nsd_http_connection_fd(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     return info == NULL ? -1 : (int)info->connect_fd;
 }
 
-struct MHD_Daemon *nsd_http_start(const struct nsd_http_config *c) {
+struct MHD_Daemon *nsd_http_start(const struct nsd_http_config *c)
+{
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-    struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
+    struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL },
+                                     { MHD_OPTION_END, 0, NULL },
+                                     { MHD_OPTION_END, 0, NULL } };
     if (c->tls) {
         flags |= MHD_USE_TLS;
-        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, nsd_tls_certificate_callback()};
+        tls[0] =
+            (struct MHD_OptionItem){ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, nsd_tls_certificate_callback() };
         if (c->client_ca_pem != NULL) {
-            tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)c->client_ca_pem};
+            tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)c->client_ca_pem };
         }
     }
-    return MHD_start_daemon(flags, 0, NULL, NULL, c->handler, c->handler_context,
-                            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)c->listen_fd,
-                            MHD_OPTION_THREAD_POOL_SIZE, c->threads,
-                            MHD_OPTION_CONNECTION_LIMIT, c->connection_limit,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_limit,
-                            MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_seconds,
-                            MHD_OPTION_NOTIFY_COMPLETED, c->completed, c->completed_context,
-                            MHD_OPTION_UNESCAPE_CALLBACK, unescape_printable, NULL,
-                            MHD_OPTION_NOTIFY_CONNECTION, c->connection_notify, c->connection_context,
-                            MHD_OPTION_URI_LOG_CALLBACK, c->request_line, c->request_line_context,
-                            MHD_OPTION_ARRAY, tls,
-                            MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, c->handler, c->handler_context, MHD_OPTION_LISTEN_SOCKET,
+        (MHD_socket)c->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, c->threads, MHD_OPTION_CONNECTION_LIMIT,
+        c->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED, c->completed,
+        c->completed_context, MHD_OPTION_UNESCAPE_CALLBACK, unescape_printable, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, c->connection_notify, c->connection_context,
+        MHD_OPTION_URI_LOG_CALLBACK, c->request_line, c->request_line_context, MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_END);
 }
 
-void nsd_http_client_address(struct MHD_Connection *connection, char *buffer, size_t size) {
-    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+void nsd_http_client_address(struct MHD_Connection *connection, char *buffer, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(buffer, size, "unix");
-    if (info == NULL || info->client_addr == NULL) return;
+    if (info == NULL || info->client_addr == NULL)
+        return;
     const struct sockaddr *sa = info->client_addr;
     if (sa->sa_family == AF_INET) {
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buffer, (socklen_t)size);
@@ -58,11 +65,14 @@ void nsd_http_client_address(struct MHD_Connection *connection, char *buffer, si
     }
 }
 
-int nsd_http_peer_credentials(struct MHD_Connection *connection, uint32_t *uid, uint32_t *gid, int32_t *pid) {
+int nsd_http_peer_credentials(struct MHD_Connection *connection, uint32_t *uid, uint32_t *gid,
+                              int32_t *pid)
+{
     int fd = nsd_http_connection_fd(connection);
     struct ucred credentials;
     socklen_t length = sizeof credentials;
-    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0)
+        return -1;
     *uid = credentials.uid;
     *gid = credentials.gid;
     *pid = credentials.pid;

@@ -56,15 +56,15 @@ static const char *collect(int fd, pid_t helper_pid, int helper_pidfd, pid_t *cm
             *err = rep.err;
             *index = rep.index;
         }
-        if (rep.step < 0) {           /* timeout or broken pipe: stop everything */
+        if (rep.step < 0) { /* timeout or broken pipe: stop everything */
             nsd_pidfd_send_signal(helper_pidfd, SIGKILL);
             if (*cmd > 0)
-                kill(*cmd, SIGKILL);  /* our unreaped child: pid cannot be reused */
+                kill(*cmd, SIGKILL); /* our unreaped child: pid cannot be reused */
             break;
         }
     }
     reap(helper_pid);
-    if (!step && *cmd < 0) {          /* helper vanished without a word */
+    if (!step && *cmd < 0) { /* helper vanished without a word */
         step = "fork";
         *err = ECHILD;
     }
@@ -84,9 +84,8 @@ int nsd_exec_in(const struct nsd_exec_config *cfg, struct nsd_exec_result *out)
     out->pid = -1;
     out->pidfd = -1;
     out->index = -1;
-    if (!cfg->path || !cfg->argv || !cfg->envp || cfg->pidfd < 0 ||
-        cfg->stdout_fd < 0 || cfg->stderr_fd < 0 || (cfg->ns_flags & ~NSD_ALL_NS) ||
-        cfg->cgroup.nprocs > NSD_MAX_CGROUP_PROCS)
+    if (!cfg->path || !cfg->argv || !cfg->envp || cfg->pidfd < 0 || cfg->stdout_fd < 0 ||
+        cfg->stderr_fd < 0 || (cfg->ns_flags & ~NSD_ALL_NS) || cfg->cgroup.nprocs > NSD_MAX_CGROUP_PROCS)
         return fail(out, "config", EINVAL, -1);
     if (nsd_wire_encode_exec(cfg, &body) < 0) {
         e = body.failed;
@@ -119,7 +118,7 @@ int nsd_exec_in(const struct nsd_exec_config *cfg, struct nsd_exec_result *out)
     close(hpidfd);
     if (step) {
         if (cmd > 0)
-            reap(cmd);               /* it exits 127 after reporting */
+            reap(cmd); /* it exits 127 after reporting */
         return fail(out, step, e, index);
     }
     /* The command is our unreaped child, so its pid is stable here. */

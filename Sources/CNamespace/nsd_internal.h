@@ -13,9 +13,8 @@
 #include "nsd_steps.h"
 #include "nsd_wire.h"
 
-#define NSD_ALL_NS                                                        \
-    ((uint64_t)(NSD_CLONE_NEWTIME | NSD_CLONE_NEWNS | NSD_CLONE_NEWCGROUP | \
-                NSD_CLONE_NEWUTS | NSD_CLONE_NEWIPC | NSD_CLONE_NEWUSER |   \
-                NSD_CLONE_NEWPID | NSD_CLONE_NEWNET))
+#define NSD_ALL_NS                                                                                      \
+    ((uint64_t)(NSD_CLONE_NEWTIME | NSD_CLONE_NEWNS | NSD_CLONE_NEWCGROUP | NSD_CLONE_NEWUTS |          \
+                NSD_CLONE_NEWIPC | NSD_CLONE_NEWUSER | NSD_CLONE_NEWPID | NSD_CLONE_NEWNET))
 
 #endif /* NSD_INTERNAL_H */

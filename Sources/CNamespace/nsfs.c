@@ -7,14 +7,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int inode_of_related(int fd, unsigned long request, uint64_t *inode) {
+static int inode_of_related(int fd, unsigned long request, uint64_t *inode)
+{
     int related = ioctl(fd, request);
-    if (related < 0) return -1;
+    if (related < 0)
+        return -1;
     struct stat st;
     int rc = fstat(related, &st);
     int saved = errno;
     close(related);
-    if (rc < 0) { errno = saved; return -1; }
+    if (rc < 0) {
+        errno = saved;
+        return -1;
+    }
     *inode = (uint64_t)st.st_ino;
     return 0;
 }

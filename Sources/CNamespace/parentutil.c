@@ -40,7 +40,7 @@ int nsd_read_report(int fd, int timeout_ms, struct nsd_report *rep)
         n = read(fd, rep, sizeof *rep);
     } while (n < 0 && errno == EINTR);
     if (n == 0)
-        return 0;                       /* EOF: every writer exec'd or exited */
+        return 0; /* EOF: every writer exec'd or exited */
     if (n != (ssize_t)sizeof *rep) {
         rep->step = -1;
         rep->err = n < 0 ? errno : EPROTO;

@@ -37,21 +37,21 @@ int nsd_pidfd_wait(int pidfd, int timeout_ms, struct nsd_wait_status *out)
      * it is our child. */
     rc = poll(&p, 1, timeout_ms);
     if (rc < 0)
-        return -1;                       /* EINTR included: caller retries */
+        return -1; /* EINTR included: caller retries */
     if (rc == 0)
         return 0;
     memset(&si, 0, sizeof si);
     if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG | __WALL) < 0) {
         if (errno == ECHILD)
-            return 1;                    /* not ours (re-adopted): reaped = 0 */
+            return 1; /* not ours (re-adopted): reaped = 0 */
         return -1;
     }
     if (si.si_pid == 0)
-        return 1;                        /* raced with another waiter */
+        return 1; /* raced with another waiter */
     out->reaped = 1;
     if (si.si_code == CLD_EXITED)
         out->exit_code = si.si_status;
     else
-        out->signal = si.si_status;      /* CLD_KILLED / CLD_DUMPED */
+        out->signal = si.si_status; /* CLD_KILLED / CLD_DUMPED */
     return 1;
 }

@@ -12,9 +12,8 @@
  * and up to 2 fds (O_CLOEXEC). 0 on success (the reply may still report a
  * failure); -1 when the spawner could not be started or talked to, with
  * *step and *err filled. Thread-safe: requests are serialised. */
-int nsd_spawner_call(enum nsd_wire_kind kind, const struct nsd_wire_buf *body,
-                     const int *fds, int nfds, struct nsd_wire_reply *rep,
-                     int rfds[2], int *nrfds, const char **step, int *err);
+int nsd_spawner_call(enum nsd_wire_kind kind, const struct nsd_wire_buf *body, const int *fds, int nfds,
+                     struct nsd_wire_reply *rep, int rfds[2], int *nrfds, const char **step, int *err);
 
 /* --- parentutil.c --- */
 /* Wait for the child's report: 0 on EOF (success), 1 with *rep filled. */

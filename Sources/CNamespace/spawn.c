@@ -29,8 +29,8 @@ static int valid(const struct nsd_spawn_config *cfg)
         return 0;
     if ((cfg->rootfs || cfg->readonly_rootfs) && !(f & NSD_CLONE_NEWNS))
         return 0;
-    if (cfg->mount_proc && (f & (NSD_CLONE_NEWNS | NSD_CLONE_NEWPID)) !=
-                               (NSD_CLONE_NEWNS | NSD_CLONE_NEWPID))
+    if (cfg->mount_proc &&
+        (f & (NSD_CLONE_NEWNS | NSD_CLONE_NEWPID)) != (NSD_CLONE_NEWNS | NSD_CLONE_NEWPID))
         return 0;
     if ((cfg->hostname || cfg->domainname) && !(f & NSD_CLONE_NEWUTS))
         return 0;

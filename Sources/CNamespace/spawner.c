@@ -41,8 +41,8 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int sp_sock = -1;
 static int sp_pidfd = -1;
 static pid_t sp_pid = -1;
-static pid_t sp_owner;            /* the process that started it (fork check) */
-static char *init_path;           /* explicit path; NULL: next to our executable */
+static pid_t sp_owner;  /* the process that started it (fork check) */
+static char *init_path; /* explicit path; NULL: next to our executable */
 
 /* ---- lifecycle ---- */
 
@@ -66,10 +66,7 @@ static void on_fork_child(void)
     pthread_mutex_unlock(&lock);
 }
 
-static void setup_once(void)
-{
-    pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
-}
+static void setup_once(void) { pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child); }
 
 static void stop_locked(void)
 {
@@ -82,8 +79,8 @@ static void stop_locked(void)
         errno = saved;
         return;
     }
-    close(sp_sock);                    /* EOF: it exits by itself... */
-    syscall(SYS_pidfd_send_signal, sp_pidfd, SIGKILL, 0, 0);   /* ...now */
+    close(sp_sock);                                          /* EOF: it exits by itself... */
+    syscall(SYS_pidfd_send_signal, sp_pidfd, SIGKILL, 0, 0); /* ...now */
     while (waitpid(sp_pid, &status, __WALL) < 0 && errno == EINTR)
         ;
     close(sp_pidfd);
@@ -183,8 +180,8 @@ static int start_locked(const char **step, int *err)
         *err = errno;
         return -1;
     }
-    stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                 -1, 0);
+    stack =
+        mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) {
         *step = "mmap";
         *err = errno;
@@ -273,7 +270,7 @@ static int recv_reply(int sock, struct nsd_wire_reply *rep, int rfds[2], int *nr
     n = nsd_recv_with_fds(sock, rep, sizeof *rep, rfds, 2, nrfds);
     if (n <= 0) {
         if (n == 0)
-            errno = EPIPE;             /* the spawner died with our request */
+            errno = EPIPE; /* the spawner died with our request */
         return -1;
     }
     /* The fds came with the first bytes; the rest of the reply may lag. */
@@ -285,8 +282,11 @@ static int recv_reply(int sock, struct nsd_wire_reply *rep, int rfds[2], int *nr
 int nsd_spawner_call(enum nsd_wire_kind kind, const struct nsd_wire_buf *body, const int *fds, int nfds,
                      struct nsd_wire_reply *rep, int rfds[2], int *nrfds, const char **step, int *err)
 {
-    struct nsd_wire_header hdr = { .magic = NSD_WIRE_MAGIC, .version = NSD_WIRE_VERSION, .kind = kind,
-                                   .body_len = (uint32_t)body->len, .nfds = (uint32_t)nfds };
+    struct nsd_wire_header hdr = { .magic = NSD_WIRE_MAGIC,
+                                   .version = NSD_WIRE_VERSION,
+                                   .kind = kind,
+                                   .body_len = (uint32_t)body->len,
+                                   .nfds = (uint32_t)nfds };
     int rc = -1;
 
     *nrfds = 0;

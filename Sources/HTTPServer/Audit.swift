@@ -35,20 +35,24 @@ public struct Audit: Middleware {
         let resource = self.resource
         let key = resourceKey
         return next(request).map { response in
-            let line = Line(time: Self.timestamp(), principal: request.context.principal, remote: request.peer.address,
-                            method: request.method, path: request.path, status: response.status,
-                            resource: resource(request, response))
+            let line = Line(
+                time: Self.timestamp(), principal: request.context.principal, remote: request.peer.address,
+                method: request.method, path: request.path, status: response.status,
+                resource: resource(request, response))
             file.append(Self.encode(line, resourceKey: key))
             return response
         }
     }
 
     static func encode(_ line: Line, resourceKey: String) -> [UInt8] {
-        var object: [String: Any] = ["time": line.time, "remote": line.remote, "method": line.method,
-                                     "path": line.path, "status": line.status]
+        var object: [String: Any] = [
+            "time": line.time, "remote": line.remote, "method": line.method,
+            "path": line.path, "status": line.status,
+        ]
         object["principal"] = line.principal ?? NSNull()
         object[resourceKey] = line.resource ?? NSNull()
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return Array(data) + [10]
     }
 
@@ -61,7 +65,8 @@ public struct Audit: Middleware {
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         let millis = now.tv_nsec / 1_000_000
         let fraction = String(repeating: "0", count: 3 - String(millis).count) + String(millis)
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
+        return
+            "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
     }
 }
 
@@ -73,7 +78,9 @@ public final class AuditFile: Sendable {
     /// Opens (creating it 0600) without following a symlink planted at `path`.
     public init(path: String) throws(AuditFileError) {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw AuditFileError(description: "cannot open the audit log \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw AuditFileError(description: "cannot open the audit log \(path): \(String(cString: strerror(errno)))")
+        }
         self.fd = fd
     }
 

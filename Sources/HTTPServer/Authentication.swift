@@ -47,7 +47,9 @@ public struct Authentication: Middleware {
         case .success(let (principal, scope)):
             request.context.principal = principal
             guard scope >= request.scope else {
-                return .now(Problem.forbidden("\(principal) has scope \(scope); \(request.method) \(request.path) needs \(request.scope)").response)
+                return .now(
+                    Problem.forbidden("\(principal) has scope \(scope); \(request.method) \(request.path) needs \(request.scope)")
+                        .response)
             }
             return next(request)
         }
@@ -81,7 +83,8 @@ public struct Authentication: Middleware {
         }
         if let subject = request.peer.certificateSubject { return .success((subject, .admin)) }
         if let credentials = request.peer.credentials {
-            return .failure(.unauthorized("uid \(credentials.uid) is neither root nor in the socket group, and no bearer token was given"))
+            return .failure(
+                .unauthorized("uid \(credentials.uid) is neither root nor in the socket group, and no bearer token was given"))
         }
         return .failure(.unauthorized("this route needs an Authorization: Bearer token"))
     }

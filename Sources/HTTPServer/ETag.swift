@@ -23,7 +23,8 @@ public enum ETag {
     /// Adds an ETag to a successful JSON GET response and turns it into 304 when the client has it.
     public static func apply(to response: Response, for request: Request) -> Response {
         guard request.method == "GET" || request.method == "HEAD", response.status == 200, response.file == nil,
-              response.header("Content-Type") == "application/json" else { return response }
+            response.header("Content-Type") == "application/json"
+        else { return response }
         // A body served from a cache carries the tag computed once with it.
         let cached = response.header("ETag")
         let tag = cached ?? of(response.body)

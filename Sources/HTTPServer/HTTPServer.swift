@@ -28,8 +28,10 @@ public struct HTTPServerConfiguration: Sendable {
     /// Where the server counts its connections, waits and streams (for a metrics endpoint).
     public var statistics = ServerStatistics()
 
-    public init(listen: ListenAddress, threads: Int, bodyLimit: Int = 1 << 20, connectionLimit: Int = 1024,
-                perAddressLimit: Int = 512, timeoutSeconds: Int = 30, headSeconds: Int = 10) {
+    public init(
+        listen: ListenAddress, threads: Int, bodyLimit: Int = 1 << 20, connectionLimit: Int = 1024,
+        perAddressLimit: Int = 512, timeoutSeconds: Int = 30, headSeconds: Int = 10
+    ) {
         self.headSeconds = headSeconds
         self.listen = listen
         self.threads = threads
@@ -62,8 +64,9 @@ public final class HTTPServer: Sendable {
             try TLSIdentity.checkSupport()
             try TLSIdentity.claim()
             do {
-                certificate = try TLSIdentity.install(certificate: tls.certificate, key: tls.key,
-                                                      graceSeconds: Self.graceSeconds(configuration.headSeconds))
+                certificate = try TLSIdentity.install(
+                    certificate: tls.certificate, key: tls.key,
+                    graceSeconds: Self.graceSeconds(configuration.headSeconds))
                 clientAuthorities = try tls.clientAuthorities.map(TLSIdentity.clientAuthorities)
             } catch {
                 TLSIdentity.release()
@@ -82,10 +85,11 @@ public final class HTTPServer: Sendable {
         }
         var isUnixSocket = false
         if case .unix = configuration.listen { isUnixSocket = true }
-        let core = ServerCore(handler: handler, logger: logger, bodyLimit: configuration.bodyLimit, isUnixSocket: isUnixSocket,
-                              headSeconds: configuration.headSeconds, idleSeconds: configuration.timeoutSeconds,
-                              requiresClientCertificate: clientAuthorities != nil,
-                              statistics: configuration.statistics)
+        let core = ServerCore(
+            handler: handler, logger: logger, bodyLimit: configuration.bodyLimit, isUnixSocket: isUnixSocket,
+            headSeconds: configuration.headSeconds, idleSeconds: configuration.timeoutSeconds,
+            requiresClientCertificate: clientAuthorities != nil,
+            statistics: configuration.statistics)
         let coreContext = Unmanaged.passUnretained(core).toOpaque()
         var config = nsd_http_config(
             listen_fd: listener.fd,
@@ -124,8 +128,11 @@ public final class HTTPServer: Sendable {
         guard let handle else { return }
         let listener = MHD_quiesce_daemon(handle.pointer)
         if listener >= 0 { close(listener) }
-        core.resumeAll(with: Problem(slug: "unavailable", title: "Service unavailable", status: 503,
-                                     detail: "the server is stopping; retry the request").response)
+        core.resumeAll(
+            with: Problem(
+                slug: "unavailable", title: "Service unavailable", status: 503,
+                detail: "the server is stopping; retry the request"
+            ).response)
         core.streams.endAll()
         MHD_stop_daemon(handle.pointer)
         if certificate != nil { TLSIdentity.release() }

@@ -10,7 +10,11 @@ import Synchronization
 /// the bytes arrive. Past a deadline the socket is shut down; MHD then closes it as usual.
 final class HeadDeadlines: Sendable {
     private enum Phase { case head, idle, busy }
-    private struct Entry { var fd: Int32; var phase: Phase; var deadline: UInt64 }
+    private struct Entry {
+        var fd: Int32
+        var phase: Phase
+        var deadline: UInt64
+    }
 
     private let head: UInt64
     private let idle: UInt64
@@ -66,7 +70,7 @@ final class HeadDeadlines: Sendable {
         return table.withLock { table in
             var cut = 0
             for (key, entry) in table where entry.phase != .busy && now > entry.deadline {
-                shutdown(entry.fd, Int32(SHUT_RDWR))
+                shutdownSocket(entry.fd)
                 table[key]?.phase = .busy
                 cut += 1
             }

@@ -31,7 +31,9 @@ public struct HostCheck: Middleware {
             return String(text).asciiLowercased
         }
         if let colon = text.firstIndex(of: ":") {
-            guard text[text.index(after: colon)...].allSatisfy(\.isASCII), UInt16(text[text.index(after: colon)...]) != nil else { return "" }
+            guard text[text.index(after: colon)...].allSatisfy(\.isASCII), UInt16(text[text.index(after: colon)...]) != nil else {
+                return ""
+            }
             text = text[..<colon]
         }
         if text.hasSuffix(".") { text = text.dropLast() }

@@ -12,7 +12,9 @@ enum Listener {
     }
 
     /// Returns the socket and, for TCP, the port actually bound (useful with port 0).
-    static func open(_ address: ListenAddress, socketGroup: UInt32? = nil, backlog: Int32 = 1024) throws(Failure) -> (fd: Int32, port: UInt16?) {
+    static func open(_ address: ListenAddress, socketGroup: UInt32? = nil, backlog: Int32 = 1024) throws(Failure) -> (
+        fd: Int32, port: UInt16?
+    ) {
         switch address {
         case .tcp(let host, let port): return try openTCP(host: host, port: port, backlog: backlog)
         case .unix(let path): return (try openUnix(path: path, group: socketGroup, backlog: backlog), nil)
@@ -117,7 +119,9 @@ enum Listener {
         guard probe >= 0 else { return false }
         defer { close(probe) }
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
         }
     }
 }

@@ -23,8 +23,10 @@ public struct Problem: Error, Sendable {
     /// Extra response headers such as `Allow` or `WWW-Authenticate`.
     public var headers: [(name: String, value: String)]
 
-    public init(slug: String, title: String, status: Int, detail: String,
-                extensions: [(name: String, value: Value)] = [], headers: [(name: String, value: String)] = []) {
+    public init(
+        slug: String, title: String, status: Int, detail: String,
+        extensions: [(name: String, value: Value)] = [], headers: [(name: String, value: String)] = []
+    ) {
         self.slug = slug
         self.title = title
         self.status = status
@@ -36,14 +38,17 @@ public struct Problem: Error, Sendable {
     public var type: String { "urn:namespaced:problem:\(slug)" }
 
     public var response: Response {
-        var members: [(String, Value)] = [("type", .string(type)), ("title", .string(title)),
-                                          ("status", .int(status)), ("detail", .string(detail))]
+        var members: [(String, Value)] = [
+            ("type", .string(type)), ("title", .string(title)),
+            ("status", .int(status)), ("detail", .string(detail)),
+        ]
         members += extensions
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let body = (try? encoder.encode(ProblemMembers(members: members))) ?? Data()
-        return Response(status: status, headers: [("Content-Type", "application/problem+json")] + headers,
-                        body: Array(body))
+        return Response(
+            status: status, headers: [("Content-Type", "application/problem+json")] + headers,
+            body: Array(body))
     }
 }
 
@@ -57,14 +62,16 @@ extension Problem {
     }
 
     public static func methodNotAllowed(_ method: String, path: String, allow: [String]) -> Problem {
-        Problem(slug: "method-not-allowed", title: "Method not allowed", status: 405,
-                detail: "\(method) is not allowed on \(path); allowed: \(allow.joined(separator: ", "))",
-                headers: [("Allow", allow.joined(separator: ", "))])
+        Problem(
+            slug: "method-not-allowed", title: "Method not allowed", status: 405,
+            detail: "\(method) is not allowed on \(path); allowed: \(allow.joined(separator: ", "))",
+            headers: [("Allow", allow.joined(separator: ", "))])
     }
 
     public static func unauthorized(_ detail: String) -> Problem {
-        Problem(slug: "unauthorized", title: "Unauthorized", status: 401, detail: detail,
-                headers: [("WWW-Authenticate", "Bearer realm=\"namespaced\"")])
+        Problem(
+            slug: "unauthorized", title: "Unauthorized", status: 401, detail: detail,
+            headers: [("WWW-Authenticate", "Bearer realm=\"namespaced\"")])
     }
 
     public static func forbidden(_ detail: String) -> Problem {
@@ -76,13 +83,15 @@ extension Problem {
     }
 
     public static func payloadTooLarge(limit: Int) -> Problem {
-        Problem(slug: "payload-too-large", title: "Payload too large", status: 413,
-                detail: "the request body exceeds the server's limit of \(limit) bytes")
+        Problem(
+            slug: "payload-too-large", title: "Payload too large", status: 413,
+            detail: "the request body exceeds the server's limit of \(limit) bytes")
     }
 
     public static func unsupportedMediaType(_ contentType: String?) -> Problem {
-        Problem(slug: "unsupported-media-type", title: "Unsupported media type", status: 415,
-                detail: "the body must be application/json, not \(contentType ?? "untyped")")
+        Problem(
+            slug: "unsupported-media-type", title: "Unsupported media type", status: 415,
+            detail: "the body must be application/json, not \(contentType ?? "untyped")")
     }
 
     public static func internalError(_ detail: String) -> Problem {

@@ -20,8 +20,10 @@ public struct Request: Sendable {
     /// Filled in along the chain and read by outer steps (the audit sees who was authenticated).
     public let context = RequestContext()
 
-    public init(method: String, path: String, query: [(name: String, value: String)] = [],
-                headers: [String: String] = [:], body: [UInt8] = [], peer: Peer = Peer(address: "local")) {
+    public init(
+        method: String, path: String, query: [(name: String, value: String)] = [],
+        headers: [String: String] = [:], body: [UInt8] = [], peer: Peer = Peer(address: "local")
+    ) {
         self.method = method
         self.path = path
         self.query = query

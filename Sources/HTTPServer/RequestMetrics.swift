@@ -15,7 +15,9 @@ public struct RequestMetrics: Middleware {
         let started = DispatchTime.now().uptimeNanoseconds
         let method = Self.methods.contains(request.method) ? request.method : "other"
         return next(request).map { [factory] response in
-            let dimensions = [("method", method), ("route", request.context.route ?? "unmatched"), ("status", String(response.status))]
+            let dimensions = [
+                ("method", method), ("route", request.context.route ?? "unmatched"), ("status", String(response.status)),
+            ]
             Counter(label: "namespaced_http_requests_total", dimensions: dimensions, factory: factory).increment()
             let elapsed = DispatchTime.now().uptimeNanoseconds - started
             CoreMetrics.Timer(label: "namespaced_http_request_duration_seconds", dimensions: dimensions, factory: factory)

@@ -104,8 +104,10 @@ public struct RouterGroup {
 
     /// Adds a route; `query` lists the query parameters it accepts (all others are refused before
     /// the handler runs).
-    public mutating func on(_ method: String, _ pattern: String, scope: Scope, query: Set<String> = [],
-                            _ handler: @escaping Router.Handler) {
+    public mutating func on(
+        _ method: String, _ pattern: String, scope: Scope, query: Set<String> = [],
+        _ handler: @escaping Router.Handler
+    ) {
         let segments = Router.split(pattern).map { part -> Router.Segment in
             part.first == "{" && part.last == "}" ? .parameter(String(part.dropFirst().dropLast())) : .literal(part)
         }

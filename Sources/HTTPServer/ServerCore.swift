@@ -22,8 +22,10 @@ final class ServerCore: Sendable {
     /// Oversized bodies up to this many times the limit are drained before the 413.
     static let drainFactor = 8
 
-    init(handler: any HTTPHandler, logger: Logger, bodyLimit: Int, isUnixSocket: Bool, headSeconds: Int, idleSeconds: Int,
-         requiresClientCertificate: Bool = false, statistics: ServerStatistics) {
+    init(
+        handler: any HTTPHandler, logger: Logger, bodyLimit: Int, isUnixSocket: Bool, headSeconds: Int, idleSeconds: Int,
+        requiresClientCertificate: Bool = false, statistics: ServerStatistics
+    ) {
         self.requiresClientCertificate = requiresClientCertificate
         self.statistics = statistics
         self.streams = StreamConnections(statistics: statistics)
@@ -80,10 +82,12 @@ final class ServerCore: Sendable {
 
     /// Hands a deferred reply to its connection, once: a reply after shutdown already answered is dropped.
     func resume(_ key: UInt64, with response: Response) {
-        guard let entry = suspended.withLock({ table -> Suspension? in
-            defer { statistics.suspendedWaits.store(table.count, ordering: .relaxed) }
-            return table.removeValue(forKey: key)
-        }) else { return }
+        guard
+            let entry = suspended.withLock({ table -> Suspension? in
+                defer { statistics.suspendedWaits.store(table.count, ordering: .relaxed) }
+                return table.removeValue(forKey: key)
+            })
+        else { return }
         resuming.add(1, ordering: .relaxed)
         entry.state.setDeferred(response)
         MHD_resume_connection(entry.connection.pointer)
@@ -100,8 +104,10 @@ final class ServerCore: Sendable {
         }
     }
 
-    func access(_ connection: OpaquePointer, url: String, method: String, upload: UnsafePointer<CChar>?,
-                uploadSize: UnsafeMutablePointer<Int>, context: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+    func access(
+        _ connection: OpaquePointer, url: String, method: String, upload: UnsafePointer<CChar>?,
+        uploadSize: UnsafeMutablePointer<Int>, context: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    ) -> MHD_Result {
         guard let existing = context.pointee else {
             let state = RequestState()
             context.pointee = Unmanaged.passRetained(state).toOpaque()
@@ -109,7 +115,8 @@ final class ServerCore: Sendable {
             if requiresClientCertificate {
                 // The handshake already demanded the certificate; this is the check routes rely on.
                 guard let subject = Self.clientSubject(connection) else {
-                    let refusal = Problem.unauthorized("a client certificate signed by the server's client CA is required").response
+                    let refusal = Problem.unauthorized("a client certificate signed by the server's client CA is required")
+                        .response
                     return send(refusal.adding("Connection", "close"), connection, method, url, state)
                 }
                 state.certificateSubject = subject
@@ -117,12 +124,14 @@ final class ServerCore: Sendable {
             // RFC 9112 6.1: a message with both may be an attempt at request smuggling, and the
             // framing of what follows on the connection is unknowable: refuse and close.
             if MHD_lookup_connection_value(connection, .HEADER_KIND, "Transfer-Encoding") != nil,
-               MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") != nil {
+                MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") != nil
+            {
                 let refusal = Problem.badRequest("Content-Length and Transfer-Encoding together are refused").response
                 return send(refusal.adding("Connection", "close"), connection, method, url, state)
             }
             if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
-               let declared = Int(String(cString: length)), declared > bodyLimit {
+                let declared = Int(String(cString: length)), declared > bodyLimit
+            {
                 // A client that waits for 100-continue, or one announcing a huge body, is refused before
                 // it sends a byte. Others are already sending: a moderate excess is read and dropped,
                 // so that they see the 413 rather than a reset connection.
@@ -158,10 +167,12 @@ final class ServerCore: Sendable {
             return send(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
         }
         let peer = self.peer(connection, state)
-        let request = Request(method: method, path: url, query: Self.values(connection, .GET_ARGUMENT_KIND, lowercase: false),
-                              headers: Dictionary(Self.values(connection, .HEADER_KIND, lowercase: true),
-                                                  uniquingKeysWith: { first, _ in first }),
-                              body: state.body, peer: peer)
+        let request = Request(
+            method: method, path: url, query: Self.values(connection, .GET_ARGUMENT_KIND, lowercase: false),
+            headers: Dictionary(
+                Self.values(connection, .HEADER_KIND, lowercase: true),
+                uniquingKeysWith: { first, _ in first }),
+            body: state.body, peer: peer)
         switch handler.handle(request) {
         case .now(let response):
             return send(response, connection, method, url, state)
@@ -182,8 +193,9 @@ final class ServerCore: Sendable {
                 return nil
             }
             if let refusal {
-                let busy = Problem(slug: "unavailable", title: "Service unavailable", status: 503,
-                                   detail: "\(refusal); retry later")
+                let busy = Problem(
+                    slug: "unavailable", title: "Service unavailable", status: 503,
+                    detail: "\(refusal); retry later")
                 return send(busy.response, connection, method, url, state)
             }
             MHD_suspend_connection(connection)
@@ -192,8 +204,10 @@ final class ServerCore: Sendable {
         }
     }
 
-    private func send(_ response: Response, _ connection: OpaquePointer, _ method: String, _ url: String,
-                      _ state: RequestState) -> MHD_Result {
+    private func send(
+        _ response: Response, _ connection: OpaquePointer, _ method: String, _ url: String,
+        _ state: RequestState
+    ) -> MHD_Result {
         let mhdResponse: OpaquePointer?
         if let source = response.stream {
             mhdResponse = streamResponse(source, connection, sendBuffer: response.streamSendBuffer)
@@ -202,8 +216,9 @@ final class ServerCore: Sendable {
             if mhdResponse == nil { close(file.fd) }
         } else {
             mhdResponse = response.body.withUnsafeBytes { raw in
-                MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress),
-                                                .RESPMEM_MUST_COPY)
+                MHD_create_response_from_buffer(
+                    raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress),
+                    .RESPMEM_MUST_COPY)
             }
         }
         guard let mhdResponse else { return .NO }
@@ -229,7 +244,8 @@ final class ServerCore: Sendable {
         streams.add(stream)
         source.attach(waker)
         let context = Unmanaged.passRetained(stream).toOpaque()
-        guard let made = MHD_create_response_from_callback(UInt64.max, Self.streamBlock, streamReader, context, streamClosed) else {
+        guard let made = MHD_create_response_from_callback(UInt64.max, Self.streamBlock, streamReader, context, streamClosed)
+        else {
             Unmanaged<StreamConnection>.fromOpaque(context).release()
             stream.closed()
             return nil
@@ -249,7 +265,9 @@ final class ServerCore: Sendable {
             }
             return Peer(address: address, certificateSubject: state.certificateSubject)
         }
-        var uid: UInt32 = 0, gid: UInt32 = 0, pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+        var pid: Int32 = 0
         guard nsd_http_peer_credentials(connection, &uid, &gid, &pid) == 0 else { return Peer(address: "unix") }
         return Peer(address: "unix", credentials: .init(uid: uid, gid: gid, pid: pid))
     }
@@ -263,15 +281,19 @@ final class ServerCore: Sendable {
     }
 
     /// Collects headers or query arguments; MHD keeps repeated names, which `?type=a&type=b` needs.
-    private static func values(_ connection: OpaquePointer, _ kind: MHD_ValueKind, lowercase: Bool) -> [(name: String, value: String)] {
+    private static func values(_ connection: OpaquePointer, _ kind: MHD_ValueKind, lowercase: Bool) -> [(
+        name: String, value: String
+    )] {
         let box = ValueBox(lowercase: lowercase)
-        _ = MHD_get_connection_values(connection, kind, { context, _, key, value in
-            guard let context, let key else { return .YES }
-            let box = Unmanaged<ValueBox>.fromOpaque(context).takeUnretainedValue()
-            let name = String(cString: key)
-            box.values.append((box.lowercase ? name.asciiLowercased : name, value.map { String(cString: $0) } ?? ""))
-            return .YES
-        }, Unmanaged.passUnretained(box).toOpaque())
+        _ = MHD_get_connection_values(
+            connection, kind,
+            { context, _, key, value in
+                guard let context, let key else { return .YES }
+                let box = Unmanaged<ValueBox>.fromOpaque(context).takeUnretainedValue()
+                let name = String(cString: key)
+                box.values.append((box.lowercase ? name.asciiLowercased : name, value.map { String(cString: $0) } ?? ""))
+                return .YES
+            }, Unmanaged.passUnretained(box).toOpaque())
         return box.values
     }
 }
@@ -292,7 +314,12 @@ final class RequestState: @unchecked Sendable {
     private let deferred = Mutex<Response?>(nil)
 
     func setDeferred(_ response: Response) { deferred.withLock { $0 = response } }
-    func takeDeferred() -> Response? { deferred.withLock { value in defer { value = nil }; return value } }
+    func takeDeferred() -> Response? {
+        deferred.withLock { value in
+            defer { value = nil }
+            return value
+        }
+    }
 
     var elapsedMicroseconds: UInt64 { (Self.now() &- started) / 1000 }
 
@@ -306,8 +333,9 @@ final class RequestState: @unchecked Sendable {
 let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, upload, uploadSize, requestContext in
     guard let context, let connection, let url, let method, let uploadSize, let requestContext else { return .NO }
     let core = Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue()
-    return core.access(connection, url: String(cString: url), method: String(cString: method), upload: upload,
-                       uploadSize: uploadSize, context: requestContext)
+    return core.access(
+        connection, url: String(cString: url), method: String(cString: method), upload: upload,
+        uploadSize: uploadSize, context: requestContext)
 }
 
 let completedHandler: MHD_RequestCompletedCallback = { context, connection, requestContext, _ in
@@ -322,11 +350,11 @@ let completedHandler: MHD_RequestCompletedCallback = { context, connection, requ
 let connectionNotify: MHD_NotifyConnectionCallback = { context, connection, _, event in
     guard let context, let connection else { return }
     let core = Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue()
-    if event.rawValue == 0 { // MHD_CONNECTION_NOTIFY_STARTED
+    if event.rawValue == 0 {  // MHD_CONNECTION_NOTIFY_STARTED
         core.deadlines.opened(connection, fd: nsd_http_connection_fd(connection))
         core.statistics.openConnections.add(1, ordering: .relaxed)
         if core.requiresClientCertificate, nsd_tls_require_client_certificate(connection) != 0 {
-            shutdown(nsd_http_connection_fd(connection), Int32(SHUT_RDWR))
+            shutdownSocket(nsd_http_connection_fd(connection))
         }
     } else {
         core.deadlines.closed(connection)
@@ -334,8 +362,10 @@ let connectionNotify: MHD_NotifyConnectionCallback = { context, connection, _, e
     }
 }
 
-let requestLineHandler: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>, OpaquePointer) -> UnsafeMutableRawPointer? = { context, _, connection in
-    guard let context else { return nil }
-    Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue().deadlines.requestLine(connection)
-    return nil
-}
+let requestLineHandler:
+    @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>, OpaquePointer) -> UnsafeMutableRawPointer? = {
+        context, _, connection in
+        guard let context else { return nil }
+        Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue().deadlines.requestLine(connection)
+        return nil
+    }

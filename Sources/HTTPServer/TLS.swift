@@ -41,8 +41,12 @@ enum TLSIdentity {
 
     static func checkSupport() throws(TLSError) {
         guard MHD_is_feature_supported(.FEATURE_TLS) == .YES,
-              MHD_is_feature_supported(.FEATURE_HTTPS_CERT_CALLBACK) == .YES else {
-            throw TLSError(description: "this libmicrohttpd was built without TLS (MHD_FEATURE_TLS or MHD_FEATURE_HTTPS_CERT_CALLBACK is missing); install one built with GnuTLS, such as Debian's libmicrohttpd12")
+            MHD_is_feature_supported(.FEATURE_HTTPS_CERT_CALLBACK) == .YES
+        else {
+            throw TLSError(
+                description:
+                    "this libmicrohttpd was built without TLS (MHD_FEATURE_TLS or MHD_FEATURE_HTTPS_CERT_CALLBACK is missing); install one built with GnuTLS, such as Debian's libmicrohttpd12"
+            )
         }
     }
 

@@ -32,7 +32,8 @@ public struct TokenTable: Sendable {
 
     func lookup(_ offered: UnsafeBufferPointer<UInt8>) -> Entry? {
         var found: Int?
-        for index in entries.indices where entries[index].secret.withUnsafeBufferPointer({ Self.constantTimeEqual(offered, $0) }) {
+        for index in entries.indices where entries[index].secret.withUnsafeBufferPointer({ Self.constantTimeEqual(offered, $0) })
+        {
             found = index
         }
         return found.map { entries[$0] }
@@ -51,7 +52,9 @@ public struct TokenTable: Sendable {
                 throw TokenFileError("\(place): scope '\(fields[1])' must be read, operate or admin")
             }
             let name = String(fields[0])
-            guard !entries.contains(where: { $0.name == name }) else { throw TokenFileError("\(place): the name '\(name)' appears twice") }
+            guard !entries.contains(where: { $0.name == name }) else {
+                throw TokenFileError("\(place): the name '\(name)' appears twice")
+            }
             let secret = String(fields[2])
             try checkSecret(secret, source: place)
             entries.append(Entry(name: name, scope: scope, secret: secret))

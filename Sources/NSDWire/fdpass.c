@@ -45,8 +45,9 @@ ssize_t nsd_recv_with_fds(int sock, void *data, size_t len, int *fds, int maxfds
 {
     union fd_control ctl;
     struct iovec iov = { .iov_base = data, .iov_len = len };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                          .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf
+    };
     struct cmsghdr *c;
     ssize_t n;
 

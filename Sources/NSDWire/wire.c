@@ -310,7 +310,7 @@ static int finish_decode(struct codec *c, struct nsd_wire_arena *arena)
 int nsd_wire_encode_spawn(const struct nsd_spawn_config *cfg, struct nsd_wire_buf *b)
 {
     struct codec c = { .out = b };
-    struct nsd_spawn_config copy = *cfg;   /* the codec's signature is shared with decoding */
+    struct nsd_spawn_config copy = *cfg; /* the codec's signature is shared with decoding */
     spawn_fields(&c, &copy);
     return finish_encode(&c);
 }
@@ -323,7 +323,8 @@ int nsd_wire_encode_exec(const struct nsd_exec_config *cfg, struct nsd_wire_buf 
     return finish_encode(&c);
 }
 
-int nsd_wire_decode_spawn(const char *body, size_t len, struct nsd_spawn_config *cfg, struct nsd_wire_arena *arena)
+int nsd_wire_decode_spawn(const char *body, size_t len, struct nsd_spawn_config *cfg,
+                          struct nsd_wire_arena *arena)
 {
     struct codec c = { .decoding = 1, .p = body, .end = body + len, .arena = arena };
     memset(cfg, 0, sizeof *cfg);
@@ -332,7 +333,8 @@ int nsd_wire_decode_spawn(const char *body, size_t len, struct nsd_spawn_config 
     return finish_decode(&c, arena);
 }
 
-int nsd_wire_decode_exec(const char *body, size_t len, struct nsd_exec_config *cfg, struct nsd_wire_arena *arena)
+int nsd_wire_decode_exec(const char *body, size_t len, struct nsd_exec_config *cfg,
+                         struct nsd_wire_arena *arena)
 {
     struct codec c = { .decoding = 1, .p = body, .end = body + len, .arena = arena };
     memset(cfg, 0, sizeof *cfg);

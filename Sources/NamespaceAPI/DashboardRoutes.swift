@@ -12,8 +12,10 @@ struct DashboardRoutes: Sendable {
 
     init() {
         var assets: [String: Response] = [:]
-        for (name, type) in [("index.html", "text/html; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"),
-                             ("app.css", "text/css; charset=utf-8")] {
+        for (name, type) in [
+            ("index.html", "text/html; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"),
+            ("app.css", "text/css; charset=utf-8"),
+        ] {
             guard let data = PackageResources.data("ui/" + name) else { continue }
             assets[name] = Response(status: 200, headers: [("Content-Type", type)] + Self.headers, body: Array(data))
         }
@@ -22,7 +24,10 @@ struct DashboardRoutes: Sendable {
 
     /// The page may load only itself and talk only to this server; it may not be framed.
     static let headers: [(name: String, value: String)] = [
-        ("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        ),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "no-referrer"),
         ("Cache-Control", "no-cache"),

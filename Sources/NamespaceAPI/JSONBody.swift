@@ -22,7 +22,8 @@ enum JSONBody {
             throw .badRequest("\(error.path): must not be null; leave the member out for its default")
         } catch let error as DecodingError {
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
-               let member = outOfRangeNumber(in: request.body) {
+                let member = outOfRangeNumber(in: request.body)
+            {
                 // Foundation refuses some numbers (1e300) without saying where; find the member.
                 throw .badRequest("\(member): the number is out of range")
             }
@@ -39,7 +40,13 @@ enum JSONBody {
         var escaped = false
         for byte in body {
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             switch byte {

@@ -39,14 +39,17 @@ public struct NamespaceAPI: HTTPHandler {
 
     let events: EventHub
 
-    public init(access: Access, openAPIDocument: String?, sandboxes: SandboxManager, limitsMaxAge: Double = 0.25,
-                events eventSettings: EventSettings = EventSettings(), statistics: ServerStatistics = ServerStatistics()) {
+    public init(
+        access: Access, openAPIDocument: String?, sandboxes: SandboxManager, limitsMaxAge: Double = 0.25,
+        events eventSettings: EventSettings = EventSettings(), statistics: ServerStatistics = ServerStatistics()
+    ) {
         let metrics = APIMetrics(statistics: statistics, store: sandboxes.storeObserver)
         let limits = Limits(usage: sandboxes.usage, maxAge: limitsMaxAge)
         let authentication: [any Middleware] = access.policy.map { [Authentication(policy: $0)] } ?? []
-        let events = EventHub(source: sandboxes.events, inventory: sandboxes.inventory, ringCapacity: eventSettings.ringCapacity,
-                              listenerBuffer: eventSettings.listenerBuffer, keepAliveSeconds: eventSettings.keepAliveSeconds,
-                              onDrop: { [dropped = metrics.listenersDropped] in dropped.increment() })
+        let events = EventHub(
+            source: sandboxes.events, inventory: sandboxes.inventory, ringCapacity: eventSettings.ringCapacity,
+            listenerBuffer: eventSettings.listenerBuffer, keepAliveSeconds: eventSettings.keepAliveSeconds,
+            onDrop: { [dropped = metrics.listenersDropped] in dropped.increment() })
         var router = Router()
         let service = ServiceRoutes(openAPIDocument: openAPIDocument)
         router.group([ETagging()]) { group in

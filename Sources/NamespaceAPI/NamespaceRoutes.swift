@@ -26,7 +26,8 @@ struct NamespaceRoutes: Sendable {
     }
 
     func register(in group: inout RouterGroup) {
-        group.on("GET", "/namespaces", scope: .read, query: ["type", "pid", "uid"]) { request throws(Problem) in try list(request) }
+        group.on("GET", "/namespaces", scope: .read, query: ["type", "pid", "uid"]) { request throws(Problem) in try list(request)
+        }
         group.on("GET", "/namespaces/{type}/{inode}", scope: .read) { request throws(Problem) in try detail(request) }
         group.on("GET", "/processes/{pid}/namespaces", scope: .read) { request throws(Problem) in try ofProcess(request) }
         let limitsBody = CachedBody(maxAge: limitsMaxAge)
@@ -35,9 +36,10 @@ struct NamespaceRoutes: Sendable {
 
     func list(_ request: Request) throws(Problem) -> Reply {
         let query = QueryParameters(request: request)
-        let filter = InventoryQuery(types: try query.types(),
-                                    pid: try query.integer("pid", Int32.self, minimum: 1),
-                                    uid: try query.integer("uid", UInt32.self))
+        let filter = InventoryQuery(
+            types: try query.types(),
+            pid: try query.integer("pid", Int32.self, minimum: 1),
+            uid: try query.integer("uid", UInt32.self))
         return try JSON.response(Items(items: inventory.list(filter)))
     }
 
@@ -58,10 +60,11 @@ struct NamespaceRoutes: Sendable {
 
     /// Dashboards poll this: one census and one encoding serve every poll of a period.
     func currentLimits(_ cache: CachedBody) throws(Problem) -> Reply {
-        .now(try cache.get { () throws(Problem) in
-            let current: [NamespaceLimit]
-            do throws(SystemError) { current = try limits.current() } catch { throw Problem(error) }
-            return try JSON.encode(Items(items: current))
-        })
+        .now(
+            try cache.get { () throws(Problem) in
+                let current: [NamespaceLimit]
+                do throws(SystemError) { current = try limits.current() } catch { throw Problem(error) }
+                return try JSON.encode(Items(items: current))
+            })
     }
 }

@@ -6,7 +6,9 @@ enum PackageResources {
         let name = "namespaced_NamespaceAPI.resources"
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for directory in [Bundle.main.bundleURL, executable] {
-            if let data = try? Data(contentsOf: directory.appendingPathComponent(name).appendingPathComponent(path)) { return data }
+            if let data = try? Data(contentsOf: directory.appendingPathComponent(name).appendingPathComponent(path)) {
+                return data
+            }
         }
         return nil
     }

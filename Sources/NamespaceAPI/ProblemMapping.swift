@@ -35,37 +35,46 @@ extension Problem {
             self = Problem(
                 slug: "namespace-limit", title: "Namespace limit reached", status: 429,
                 detail: "creating a \(type.rawValue) namespace would exceed \(type.sysctlPath) (max \(max), used \(used))",
-                extensions: [("namespaceType", .string(type.rawValue)), ("max", .int(max)), ("used", .int(used)),
-                             ("sysctl", .string(type.sysctlPath))])
+                extensions: [
+                    ("namespaceType", .string(type.rawValue)), ("max", .int(max)), ("used", .int(used)),
+                    ("sysctl", .string(type.sysctlPath)),
+                ])
         case .quota(let max, let used):
-            self = Problem(slug: "sandbox-quota", title: "Sandbox quota reached", status: 429,
-                           detail: "the server runs at most \(max) sandboxes (--max-sandboxes); \(used) are running",
-                           extensions: [("max", .int(max)), ("used", .int(used))])
+            self = Problem(
+                slug: "sandbox-quota", title: "Sandbox quota reached", status: 429,
+                detail: "the server runs at most \(max) sandboxes (--max-sandboxes); \(used) are running",
+                extensions: [("max", .int(max)), ("used", .int(used))])
         case .spawnFailed(let step, let errno, let detail):
             self = .stepFailed(title: "Sandbox could not start", step: step, errno: errno, detail: detail)
         case .execFailed(let step, let errno, let detail):
             self = .stepFailed(title: "Command could not start", step: step, errno: errno, detail: detail)
         case .idempotencyMismatch(let key):
-            self = Problem(slug: "idempotency-mismatch", title: "Idempotency key reused", status: 422,
-                           detail: "Idempotency-Key '\(key)' was used with a different request body; use a new key for a new request")
+            self = Problem(
+                slug: "idempotency-mismatch", title: "Idempotency key reused", status: 422,
+                detail: "Idempotency-Key '\(key)' was used with a different request body; use a new key for a new request")
         case .idempotencyInProgress(let key):
-            self = Problem(slug: "conflict", title: "Conflict", status: 409,
-                           detail: "a request with Idempotency-Key '\(key)' is still in progress; retry it shortly")
+            self = Problem(
+                slug: "conflict", title: "Conflict", status: 409,
+                detail: "a request with Idempotency-Key '\(key)' is still in progress; retry it shortly")
         case .execLimit(let limit):
-            self = Problem(slug: "exec-limit", title: "Too many execs", status: 429,
-                           detail: "\(limit) execs are already running; retry when one has finished",
-                           extensions: [("max", .int(limit))])
+            self = Problem(
+                slug: "exec-limit", title: "Too many execs", status: 429,
+                detail: "\(limit) execs are already running; retry when one has finished",
+                extensions: [("max", .int(limit))])
         case .invalidSpec(let error):
             self = Problem(error)
         case .resourceUnavailable(let member, let controller):
-            self = Problem(slug: "resource-unavailable", title: "Resource unavailable", status: 422,
-                           detail: "\(member) needs the \(controller.rawValue) cgroup controller, which this server has not got (see --cgroup-driver and the start-up log)",
-                           extensions: [("controller", .string(controller.rawValue)), ("member", .string(member))])
+            self = Problem(
+                slug: "resource-unavailable", title: "Resource unavailable", status: 422,
+                detail:
+                    "\(member) needs the \(controller.rawValue) cgroup controller, which this server has not got (see --cgroup-driver and the start-up log)",
+                extensions: [("controller", .string(controller.rawValue)), ("member", .string(member))])
         case .internalFailure(let detail):
             self = .internalError(detail)
         case .storage(let error):
-            self = Problem(slug: "storage-unavailable", title: "State directory unavailable", status: 503,
-                           detail: error.description)
+            self = Problem(
+                slug: "storage-unavailable", title: "State directory unavailable", status: 503,
+                detail: error.description)
         }
     }
 }
@@ -75,8 +84,9 @@ extension Problem {
     /// what the step worked on.
     static func stepFailed(title: String, step: String, errno: Errno, detail: String?) -> Problem {
         let subject = detail.map { "\($0): " } ?? ""
-        return Problem(slug: "spawn-failed", title: title, status: 422,
-                       detail: "\(step): \(subject)\(errno) (errno \(errno.rawValue))",
-                       extensions: [("step", .string(step)), ("errno", .int(Int(errno.rawValue)))])
+        return Problem(
+            slug: "spawn-failed", title: title, status: 422,
+            detail: "\(step): \(subject)\(errno) (errno \(errno.rawValue))",
+            extensions: [("step", .string(step)), ("errno", .int(Int(errno.rawValue)))])
     }
 }

@@ -9,7 +9,8 @@ struct QueryParameters {
         var result = Set<NamespaceType>()
         for value in request.queryValues(name) {
             guard let types = NamespaceType.parseList(value) else {
-                throw .badRequest("\(name): '\(value)' is not a namespace type; expected one or more of \(Self.typeNames), comma-separated")
+                throw .badRequest(
+                    "\(name): '\(value)' is not a namespace type; expected one or more of \(Self.typeNames), comma-separated")
             }
             result.formUnion(types)
         }

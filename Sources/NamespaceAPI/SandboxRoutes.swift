@@ -17,15 +17,18 @@ struct SandboxRoutes: Sendable {
             let key = AnyKey("signal")
             if let number = try? c.decode(Int.self, forKey: key) {
                 guard SignalName.isValid(number) else {
-                    throw DecodingError.dataCorrupted(.init(codingPath: [key], debugDescription: "\(number) is not a signal number"))
+                    throw DecodingError.dataCorrupted(
+                        .init(codingPath: [key], debugDescription: "\(number) is not a signal number"))
                 }
                 signal = Int32(number)
             } else if (try? c.decode(Double.self, forKey: key)) != nil {
-                throw DecodingError.dataCorrupted(.init(codingPath: [key], debugDescription: "must be a whole signal number or a name"))
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: [key], debugDescription: "must be a whole signal number or a name"))
             } else {
                 let name = try c.decode(String.self, forKey: key)
                 guard let number = SignalName.number(of: name) else {
-                    throw DecodingError.dataCorrupted(.init(codingPath: [key], debugDescription: "'\(name)' is not a signal name"))
+                    throw DecodingError.dataCorrupted(
+                        .init(codingPath: [key], debugDescription: "'\(name)' is not a signal name"))
                 }
                 signal = number
             }
@@ -55,10 +58,14 @@ struct SandboxRoutes: Sendable {
         group.on("GET", "/sandboxes", scope: .read, query: ["state", "label"]) { request throws(Problem) in try list(request) }
         group.on("GET", "/sandboxes/{ref}", scope: .read) { request throws(Problem) in try show(request) }
         group.on("DELETE", "/sandboxes/{ref}", scope: .operate) { request throws(Problem) in try delete(request) }
-        group.on("POST", "/sandboxes/{ref}/wait", scope: .operate, query: ["timeout"]) { request throws(Problem) in try wait(request) }
+        group.on("POST", "/sandboxes/{ref}/wait", scope: .operate, query: ["timeout"]) { request throws(Problem) in
+            try wait(request)
+        }
         group.on("POST", "/sandboxes/{ref}/signal", scope: .operate) { request throws(Problem) in try signal(request) }
         group.on("POST", "/sandboxes/{ref}/exec", scope: .operate) { request throws(Problem) in try exec(request) }
-        group.on("GET", "/sandboxes/{ref}/logs", scope: .read, query: ["stream", "follow"]) { request throws(Problem) in try logs(request) }
+        group.on("GET", "/sandboxes/{ref}/logs", scope: .read, query: ["stream", "follow"]) { request throws(Problem) in
+            try logs(request)
+        }
         group.on("GET", "/sandboxes/{ref}/stats", scope: .read) { request throws(Problem) in try stats(request) }
     }
 
@@ -168,7 +175,8 @@ struct SandboxRoutes: Sendable {
                 try manager.exec(reference, exec) { result in
                     switch result {
                     case .success(let output):
-                        complete((try? JSON.encode(output)).map { Response.json($0) } ?? Problem.internalError("encoding").response)
+                        complete(
+                            (try? JSON.encode(output)).map { Response.json($0) } ?? Problem.internalError("encoding").response)
                     case .failure(let error):
                         complete(Problem(error).response)
                     }
@@ -184,7 +192,9 @@ struct SandboxRoutes: Sendable {
         guard let stream = LogStream(rawValue: text) else { throw .badRequest("stream: '\(text)' must be stdout or stderr") }
         if try QueryParameters(request: request).boolean("follow") { return try follow(request, stream) }
         let log: (file: FileDescriptor, size: UInt64)?
-        do throws(SandboxError) { log = try manager.logs(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
+        do throws(SandboxError) { log = try manager.logs(request.parameter("ref"), stream: stream) } catch {
+            throw Problem(error)
+        }
         let contentType = Self.logMediaType(accept: request.header("accept"))
         guard let log else { return .now(.text("", contentType: contentType)) }
         return .now(.file(.init(fd: log.file.rawValue, offset: 0, length: log.size), contentType: contentType))
@@ -193,7 +203,9 @@ struct SandboxRoutes: Sendable {
     /// The log as it grows, to the end of a sandbox that has exited.
     func follow(_ request: Request, _ stream: LogStream) throws(Problem) -> Reply {
         let follower: LogFollower?
-        do throws(SandboxError) { follower = try manager.follow(request.parameter("ref"), stream: stream) } catch { throw Problem(error) }
+        do throws(SandboxError) { follower = try manager.follow(request.parameter("ref"), stream: stream) } catch {
+            throw Problem(error)
+        }
         let contentType = Self.logMediaType(accept: request.header("accept"))
         guard let follower else { return .now(.text("", contentType: contentType)) }
         return .now(.stream(LogStreamSource(follower: follower), contentType: contentType).adding("X-Accel-Buffering", "no"))

@@ -22,9 +22,10 @@ enum NsfsMounts {
             guard fields.count > 4 else { continue }
             let root = fields[3]
             guard let colon = root.firstIndex(of: ":"),
-                  let type = NamespaceType(rawValue: String(root[..<colon])),
-                  let open = root.firstIndex(of: "["), let close = root.lastIndex(of: "]"), open < close,
-                  let inode = UInt64(root[root.index(after: open)..<close]) else { continue }
+                let type = NamespaceType(rawValue: String(root[..<colon])),
+                let open = root.firstIndex(of: "["), let close = root.lastIndex(of: "]"), open < close,
+                let inode = UInt64(root[root.index(after: open)..<close])
+            else { continue }
             guard seen.insert(inode).inserted else { continue }
             result.append(NsfsMount(type: type, inode: inode, mountPoint: unescape(String(fields[4]))))
         }
@@ -39,7 +40,8 @@ enum NsfsMounts {
         var i = 0
         while i < raw.count {
             if raw[i] == UInt8(ascii: "\\"), i + 3 < raw.count,
-               let value = UInt8(String(decoding: raw[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                let value = UInt8(String(decoding: raw[(i + 1)...(i + 3)], as: UTF8.self), radix: 8)
+            {
                 bytes.append(value)
                 i += 4
             } else {

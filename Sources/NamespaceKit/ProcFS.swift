@@ -59,7 +59,10 @@ enum ProcFS {
             var value: UInt64 = 0
             var inDigits = false
             for byte in raw.prefix(count) {
-                if byte == UInt8(ascii: "[") { inDigits = true; continue }
+                if byte == UInt8(ascii: "[") {
+                    inDigits = true
+                    continue
+                }
                 if byte == UInt8(ascii: "]") { return inDigits ? value : nil }
                 if inDigits {
                     guard byte >= 48, byte <= 57 else { return nil }
@@ -119,14 +122,16 @@ enum ProcFS {
 
     static func processStat(pid: Int32) -> Stat? {
         guard let bytes = read("/proc/\(pid)/stat", limit: 4096),
-              let open = bytes.firstIndex(of: UInt8(ascii: "(")),
-              let close = bytes.lastIndex(of: UInt8(ascii: ")")), close > open else { return nil }
+            let open = bytes.firstIndex(of: UInt8(ascii: "(")),
+            let close = bytes.lastIndex(of: UInt8(ascii: ")")), close > open
+        else { return nil }
         let comm = String(decoding: bytes[(open + 1)..<close], as: UTF8.self)
         // After ")": state ppid pgrp ... ; field 3 is state, 4 ppid, 22 starttime.
         let rest = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
         guard rest.count >= 20,
-              let ppid = Int32(String(decoding: rest[1], as: UTF8.self)),
-              let start = UInt64(String(decoding: rest[19], as: UTF8.self)) else { return nil }
+            let ppid = Int32(String(decoding: rest[1], as: UTF8.self)),
+            let start = UInt64(String(decoding: rest[19], as: UTF8.self))
+        else { return nil }
         return Stat(comm: comm, ppid: ppid, startTime: start)
     }
 

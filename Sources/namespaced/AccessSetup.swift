@@ -25,13 +25,16 @@ struct AccessSetup {
         if let tokensFile {
             let scoped = try Credentials.tokensFile(tokensFile)
             for entry in scoped.entries where entries.contains(where: { $0.name == entry.name }) {
-                throw ValidationError("\(tokensFile): the name '\(entry.name)' is taken by the --token-file/NAMESPACED_TOKEN token")
+                throw ValidationError(
+                    "\(tokensFile): the name '\(entry.name)' is taken by the --token-file/NAMESPACED_TOKEN token")
             }
             entries += scoped.entries
         }
         if entries.isEmpty, case .tcp = address, !noAuth {
             let generated = try Credentials.generatedToken(stateDirectory: stateDirectory)
-            logger.notice("\(generated.created ? "generated" : "using") the admin token in \(generated.path); try: curl -H \"Authorization: Bearer $(cat \(generated.path))\" \(scheme)://\(address)/namespaces")
+            logger.notice(
+                "\(generated.created ? "generated" : "using") the admin token in \(generated.path); try: curl -H \"Authorization: Bearer $(cat \(generated.path))\" \(scheme)://\(address)/namespaces"
+            )
             entries.append(.init(name: "admin", scope: .admin, secret: generated.token))
         }
         return TokenTable(entries)
@@ -40,7 +43,9 @@ struct AccessSetup {
     func policy(socketGroup: UInt32?, logger: Logger) throws -> AccessPolicy {
         if noAuth {
             guard address.isLoopback else { throw ValidationError("--no-auth is only allowed on a loopback TCP address") }
-            logger.warning("AUTHENTICATION IS OFF (--no-auth): every local user can run commands as root through \(address). Use this only in tests.")
+            logger.warning(
+                "AUTHENTICATION IS OFF (--no-auth): every local user can run commands as root through \(address). Use this only in tests."
+            )
             return AccessPolicy(tokens: TokenTable([]), anonymous: true)
         }
         return AccessPolicy(tokens: try tokens(logger: logger), socketGroup: socketGroup)

@@ -13,9 +13,13 @@ enum Credentials {
         guard fd >= 0 else { throw ValidationError("cannot open the \(what) \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw ValidationError("the \(what) \(path) is not a regular file") }
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw ValidationError("the \(what) \(path) is not a regular file")
+        }
         guard st.st_mode & 0o077 == 0 else {
-            throw ValidationError("refusing the \(what) \(path): mode \(String(st.st_mode & 0o777, radix: 8)) lets group or others read it; chmod 600 it")
+            throw ValidationError(
+                "refusing the \(what) \(path): mode \(String(st.st_mode & 0o777, radix: 8)) lets group or others read it; chmod 600 it"
+            )
         }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -32,13 +36,17 @@ enum Credentials {
     /// The single admin token of `--token-file`, checked like the lines of a tokens file.
     static func adminToken(file: String) throws -> String {
         let token = try readPrivateFile(file, what: "token file").trimmingCharacters(in: .whitespacesAndNewlines)
-        do throws(TokenFileError) { try TokenTable.checkSecret(token, source: file) } catch { throw ValidationError(error.description) }
+        do throws(TokenFileError) { try TokenTable.checkSecret(token, source: file) } catch {
+            throw ValidationError(error.description)
+        }
         return token
     }
 
     static func tokensFile(_ path: String) throws -> TokenTable {
         let text = try readPrivateFile(path, what: "tokens file")
-        do throws(TokenFileError) { return try TokenTable.parse(text, source: path) } catch { throw ValidationError(error.description) }
+        do throws(TokenFileError) { return try TokenTable.parse(text, source: path) } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     /// NAMESPACED_TOKEN, then its value overwritten where the kernel shows it: /proc/PID/environ
@@ -48,7 +56,9 @@ enum Credentials {
         let token = String(cString: value).trimmingCharacters(in: .whitespacesAndNewlines)
         memset(value, 0, strlen(value))
         unsetenv("NAMESPACED_TOKEN")
-        do throws(TokenFileError) { try TokenTable.checkSecret(token, source: "NAMESPACED_TOKEN") } catch { throw ValidationError(error.description) }
+        do throws(TokenFileError) { try TokenTable.checkSecret(token, source: "NAMESPACED_TOKEN") } catch {
+            throw ValidationError(error.description)
+        }
         return token
     }
 

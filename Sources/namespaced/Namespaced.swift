@@ -18,7 +18,10 @@ struct Namespaced: ParsableCommand {
     @Option(help: "HOST:PORT, [IPv6]:PORT, or unix:PATH (the socket is made mode 0600).")
     var listen: String = "127.0.0.1:8080"
 
-    @Option(help: "Directory for the registry snapshot and sandbox logs (default: /var/lib/namespaced as root, else $XDG_STATE_HOME/namespaced).")
+    @Option(
+        help:
+            "Directory for the registry snapshot and sandbox logs (default: /var/lib/namespaced as root, else $XDG_STATE_HOME/namespaced)."
+    )
     var stateDir: String?
 
     @Option(help: "File holding the admin bearer token (or set NAMESPACED_TOKEN). Mode 0600, at least 16 bytes.")
@@ -48,7 +51,10 @@ struct Namespaced: ParsableCommand {
     @Option(help: "PEM private key of --tls-cert (mode 0600, unencrypted); reloaded on SIGHUP.")
     var tlsKey: String?
 
-    @Option(help: "PEM CA certificate(s): mutual TLS, every client must present a certificate signed by one; its subject becomes the principal.")
+    @Option(
+        help:
+            "PEM CA certificate(s): mutual TLS, every client must present a certificate signed by one; its subject becomes the principal."
+    )
     var tlsClientCa: String?
 
     @Option(help: "Most sandboxes the server keeps at once (0: no quota).")
@@ -69,7 +75,10 @@ struct Namespaced: ParsableCommand {
     @Option(help: "auto (default), v2, v1 or none: which cgroup hierarchies give sandboxes their cgroup.")
     var cgroupDriver: String = "auto"
 
-    @Option(help: "Cgroup under which each sandbox's cgroup is made, in every hierarchy: absolute from the hierarchy's root (/namespaced), or relative to the server's own cgroup.")
+    @Option(
+        help:
+            "Cgroup under which each sandbox's cgroup is made, in every hierarchy: absolute from the hierarchy's root (/namespaced), or relative to the server's own cgroup."
+    )
     var cgroupParent: String = "namespaced"
 
     @Option(help: "Bytes kept free in the state directory's file system (at most a twentieth of it): below, creates answer 503.")
@@ -83,18 +92,28 @@ struct Namespaced: ParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be from 1 to 256") }
-        guard RegistryStore.Durability(rawValue: durability) != nil else { throw ValidationError("--durability must be fsync or none") }
-        guard CgroupDriver(rawValue: cgroupDriver) != nil else { throw ValidationError("--cgroup-driver must be auto, v2, v1 or none") }
+        guard RegistryStore.Durability(rawValue: durability) != nil else {
+            throw ValidationError("--durability must be fsync or none")
+        }
+        guard CgroupDriver(rawValue: cgroupDriver) != nil else {
+            throw ValidationError("--cgroup-driver must be auto, v2, v1 or none")
+        }
         guard storageReserve >= 0 else { throw ValidationError("--storage-reserve must be 0 or more bytes") }
         guard maxSandboxes >= 0 else { throw ValidationError("--max-sandboxes must be 0 or more") }
         let address = ListenAddress(listen)!
         if socketGroup != nil, case .tcp = address { throw ValidationError("--socket-group needs a unix:PATH address") }
-        if let socketGroup, UnixGroups.gid(of: socketGroup) == nil { throw ValidationError("--socket-group: no group '\(socketGroup)'") }
+        if let socketGroup, UnixGroups.gid(of: socketGroup) == nil {
+            throw ValidationError("--socket-group: no group '\(socketGroup)'")
+        }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if tlsClientCa != nil, tlsCert == nil { throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key") }
-        if tlsCert != nil, case .unix = address { throw ValidationError("--tls-cert needs a TCP address; a unix socket authorizes by peer credentials") }
+        if tlsCert != nil, case .unix = address {
+            throw ValidationError("--tls-cert needs a TCP address; a unix socket authorizes by peer credentials")
+        }
         if case .tcp = address, !address.isLoopback, tlsCert == nil, !allowPlaintext {
-            throw ValidationError("refusing plain HTTP on \(address): tokens would cross the network in clear. Give --tls-cert and --tls-key, use a loopback address or a unix socket, or pass --allow-plaintext.")
+            throw ValidationError(
+                "refusing plain HTTP on \(address): tokens would cross the network in clear. Give --tls-cert and --tls-key, use a loopback address or a unix socket, or pass --allow-plaintext."
+            )
         }
     }
 
@@ -126,11 +145,12 @@ struct Namespaced: ParsableCommand {
         do {
             let cgroups = try CgroupLayout.setUp(driver: CgroupDriver(rawValue: cgroupDriver)!, parent: cgroupParent)
             logger.notice("cgroups: \(cgroups.summary)")
-            sandboxes = try SandboxManager(stateDirectory: stateDirectory, quota: maxSandboxes,
-                                           durability: RegistryStore.Durability(rawValue: durability)!,
-                                           allowEmptyRegistry: allowEmptyRegistry,
-                                           hiddenPaths: [tokenFile, tokensFile, auditLog, tlsCert, tlsKey, tlsClientCa].compactMap { $0 },
-                                           cgroups: cgroups, reserve: StorageReserve(bytes: storageReserve))
+            sandboxes = try SandboxManager(
+                stateDirectory: stateDirectory, quota: maxSandboxes,
+                durability: RegistryStore.Durability(rawValue: durability)!,
+                allowEmptyRegistry: allowEmptyRegistry,
+                hiddenPaths: [tokenFile, tokensFile, auditLog, tlsCert, tlsKey, tlsClientCa].compactMap { $0 },
+                cgroups: cgroups, reserve: StorageReserve(bytes: storageReserve))
         } catch {
             logger.critical("refusing to start: \(error)")
             throw ExitCode(2)
@@ -138,9 +158,10 @@ struct Namespaced: ParsableCommand {
         for warning in sandboxes.startupWarnings { logger.warning("registry: \(warning)") }
         // Credentials and the audit log come after the manager: it creates, checks and locks the
         // state directory they may live in.
-        let accessSetup = AccessSetup(address: address, stateDirectory: stateDirectory, tokenFile: tokenFile,
-                                      environmentToken: environmentToken, tokensFile: tokensFile, noAuth: noAuth,
-                                      scheme: tls == nil ? "http" : "https")
+        let accessSetup = AccessSetup(
+            address: address, stateDirectory: stateDirectory, tokenFile: tokenFile,
+            environmentToken: environmentToken, tokensFile: tokensFile, noAuth: noAuth,
+            scheme: tls == nil ? "http" : "https")
         let group = socketGroup.flatMap(UnixGroups.gid(of:))
         let policy = try accessSetup.policy(socketGroup: group, logger: logger)
         let audit: AuditFile
@@ -149,7 +170,8 @@ struct Namespaced: ParsableCommand {
         }
         let access = NamespaceAPI.Access(policy: policy, hosts: HostCheck(listen: address, names: allowedHost), audit: audit)
         let statistics = ServerStatistics()
-        let api = NamespaceAPI(access: access, openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes, statistics: statistics)
+        let api = NamespaceAPI(
+            access: access, openAPIDocument: OpenAPIDocument.load(), sandboxes: sandboxes, statistics: statistics)
         var configuration = HTTPServerConfiguration(
             listen: address, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         configuration.statistics = statistics
@@ -161,12 +183,15 @@ struct Namespaced: ParsableCommand {
         } catch let error as TLSError {
             throw ValidationError("TLS: \(error)")
         }
-        let shown = server.port.map { port -> String in
-            if case .tcp(let host, _) = address { return ListenAddress.tcp(host: host, port: port).description }
-            return address.description
-        } ?? address.description
-        let auth = policy.anonymous ? "OFF" : "\(policy.tokens.entries.count) token(s)" + (group.map { ", socket group \($0)" } ?? "")
-        let https = server.certificate.map { " (HTTPS: \($0)\(tlsClientCa == nil ? "" : "; client certificates required"))" } ?? ""
+        let shown =
+            server.port.map { port -> String in
+                if case .tcp(let host, _) = address { return ListenAddress.tcp(host: host, port: port).description }
+                return address.description
+            } ?? address.description
+        let auth =
+            policy.anonymous ? "OFF" : "\(policy.tokens.entries.count) token(s)" + (group.map { ", socket group \($0)" } ?? "")
+        let https =
+            server.certificate.map { " (HTTPS: \($0)\(tlsClientCa == nil ? "" : "; client certificates required"))" } ?? ""
         logger.notice("listening on \(shown)\(https), state directory \(stateDirectory), auth \(auth)")
 
         var received: Int32 = 0
@@ -180,7 +205,9 @@ struct Namespaced: ParsableCommand {
         server.stop()
         do {
             let snapshot = try sandboxes.checkpoint()
-            logger.notice("wrote snapshot generation \(snapshot.generation): \(snapshot.sandboxes) sandboxes, \(snapshot.bytes) bytes in \(Int(snapshot.seconds * 1000)) ms")
+            logger.notice(
+                "wrote snapshot generation \(snapshot.generation): \(snapshot.sandboxes) sandboxes, \(snapshot.bytes) bytes in \(Int(snapshot.seconds * 1000)) ms"
+            )
         } catch {
             logger.error("could not write the final registry snapshot: \(error); the journal still holds every change")
         }

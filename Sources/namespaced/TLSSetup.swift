@@ -14,8 +14,9 @@ struct TLSSetup {
     /// The files as they are now; the key file is refused when group or others may read it.
     func configuration() throws -> TLSConfiguration {
         let (certificate, key) = try pair()
-        return TLSConfiguration(certificate: certificate, key: key,
-                                clientAuthorities: try clientAuthorityFile.map { try Self.read($0, what: "client CA file") })
+        return TLSConfiguration(
+            certificate: certificate, key: key,
+            clientAuthorities: try clientAuthorityFile.map { try Self.read($0, what: "client CA file") })
     }
 
     func pair() throws -> (certificate: [UInt8], key: [UInt8]) {

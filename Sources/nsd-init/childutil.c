@@ -26,7 +26,7 @@ void nsd_report(int fd, int step, int index)
 void nsd_report_inodes(int fd, int with_time)
 {
     static const char *const links[NSD_NS_COUNT] = {
-        "/proc/self/ns/mnt", "/proc/self/ns/uts", "/proc/self/ns/ipc", "/proc/self/ns/pid",
+        "/proc/self/ns/mnt", "/proc/self/ns/uts",  "/proc/self/ns/ipc",    "/proc/self/ns/pid",
         "/proc/self/ns/net", "/proc/self/ns/user", "/proc/self/ns/cgroup", "/proc/self/ns/time",
     };
     struct nsd_inodes_report r;
@@ -70,7 +70,7 @@ void nsd_close_all_except(const int *keep, int n)
     for (int i = 0; i < m; i++) {
         unsigned int k = (unsigned int)sorted[i];
         if (k < lo)
-            continue;          /* duplicate */
+            continue; /* duplicate */
         if (k > lo)
             close_range(lo, k - 1, 0);
         lo = k + 1;
@@ -110,7 +110,7 @@ void nsd_default_dispositions(void)
     for (int sig = 1; sig < NSIG; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP)
             continue;
-        (void)sigaction(sig, &sa, 0);   /* glibc-internal signals: EINVAL, fine */
+        (void)sigaction(sig, &sa, 0); /* glibc-internal signals: EINVAL, fine */
     }
 }
 

@@ -44,7 +44,7 @@ static int drop_bounding(uint64_t keep, int *step)
         if (keep & (1ULL << cap))
             continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
-            if (errno == EINVAL)       /* past the kernel's last capability */
+            if (errno == EINVAL) /* past the kernel's last capability */
                 break;
             return fail(step, NSD_STEP_CAPBSET);
         }

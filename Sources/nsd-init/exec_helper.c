@@ -53,7 +53,7 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_exec_ctx *c)
 void nsd_exec_helper(const struct nsd_exec_ctx *c)
 {
     const struct nsd_exec_config *cfg = c->cfg;
-    int keep[6 + 1 + NSD_MAX_CGROUP_PROCS] = { c->err_w, c->devnull, c->time_fd,
+    int keep[6 + 1 + NSD_MAX_CGROUP_PROCS] = { c->err_w,       c->devnull,     c->time_fd,
                                                cfg->stdout_fd, cfg->stderr_fd, cfg->pidfd };
     uint64_t join = cfg->ns_flags & ~(uint64_t)NSD_CLONE_NEWTIME;
     struct nsd_report msg;

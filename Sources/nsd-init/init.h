@@ -19,12 +19,12 @@
 #include "nsd_wire.h"
 
 /* --- raw syscalls (rawsys.c) --- */
-pid_t nsd_raw_clone(uint64_t flags);            /* clone3, exit_signal SIGCHLD */
+pid_t nsd_raw_clone(uint64_t flags);               /* clone3, exit_signal SIGCHLD */
 pid_t nsd_vfork_run(int (*fn)(void *), void *arg); /* CLONE_VM|CLONE_VFORK child runs fn */
 int nsd_raw_setresuid(uid_t uid);
 int nsd_raw_setresgid(gid_t gid);
 int nsd_raw_pivot_root(const char *new_root, const char *put_old);
-int nsd_raw_mount_readonly(const char *path);   /* mount_setattr RDONLY */
+int nsd_raw_mount_readonly(const char *path); /* mount_setattr RDONLY */
 /* mount_setattr(path, AT_RECURSIVE) setting `attr` (MOUNT_ATTR_* bits). */
 int nsd_raw_mount_setattr_recursive(const char *path, uint64_t attr);
 int nsd_raw_setns(int fd, int nstype);
@@ -71,7 +71,7 @@ int nsd_fmt_u64(char *buf, uint64_t v);
 
 /* --- supervise.c: the sandbox init's main loop --- */
 /* The signals the init forwards to the command. */
-void nsd_forward_sigset(sigset_t *set);          /* forwarded + SIGCHLD */
+void nsd_forward_sigset(sigset_t *set); /* forwarded + SIGCHLD */
 /* The command's output on its way to the logs (log_bytes > 0): the read
  * ends of its stdout and stderr pipes, and the log files. */
 struct nsd_log_relay {
@@ -80,7 +80,7 @@ struct nsd_log_relay {
     uint64_t written[2];
     int truncated[2];
     uint64_t cap;
-    int signals;         /* signalfd of nsd_forward_sigset */
+    int signals; /* signalfd of nsd_forward_sigset */
 };
 /* Forward signals to `child`, reap everything, copy the command's output
  * into the logs (relay NULL: it writes them itself), and when `child` ends
@@ -97,13 +97,13 @@ int nsd_confine(const struct nsd_confinement *k, uint32_t uid, uint32_t gid, int
 /* --- sandbox_init.c: what the spawner's clone3 child runs --- */
 struct nsd_init_ctx {
     const struct nsd_spawn_config *cfg;
-    int sync_r;          /* -1, or: spawner writes one byte when maps are written */
-    int err_w;           /* error pipe, O_CLOEXEC */
+    int sync_r; /* -1, or: spawner writes one byte when maps are written */
+    int err_w;  /* error pipe, O_CLOEXEC */
     int devnull;
     size_t hostname_len;
     size_t domainname_len;
     const char *cwd;
-    char timens_offsets[96];   /* preformatted "monotonic S 0\nboottime S 0\n" */
+    char timens_offsets[96]; /* preformatted "monotonic S 0\nboottime S 0\n" */
     size_t timens_offsets_len;
     /* What the command gets as 1 and 2: the logs, or the relay's pipes. */
     int command_stdout;
@@ -120,18 +120,22 @@ __attribute__((noreturn)) void nsd_sandbox_init(const struct nsd_init_ctx *ctx);
 #define NSD_DEVICE_COUNT 6
 extern const char *const nsd_device_nodes[NSD_DEVICE_COUNT];
 struct nsd_host_clones {
-    int binds[NSD_MAX_MOUNTS];          /* the spec's bind sources, by index */
-    int devices[NSD_DEVICE_COUNT];      /* /dev/null ... as nsd_device_nodes */
+    int binds[NSD_MAX_MOUNTS];     /* the spec's bind sources, by index */
+    int devices[NSD_DEVICE_COUNT]; /* /dev/null ... as nsd_device_nodes */
 };
 /* Private propagation, the host clones, and (confined) the new root as
  * current directory. */
-int nsd_prepare_root(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index);
-int nsd_setup_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index);
+int nsd_prepare_root(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step,
+                     int *index);
+int nsd_setup_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step,
+                     int *index);
 /* The confined view, assembled in the current directory (the new root)
  * before pivot_root: /dev, /proc masks, /tmp, read-only paths, mounts. */
-int nsd_setup_view(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index);
+int nsd_setup_view(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step,
+                   int *index);
 /* Only the spec's mounts, relative to the current directory. */
-int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index);
+int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step,
+                          int *index);
 /* open_tree(OPEN_TREE_CLONE | AT_RECURSIVE) of a path resolved without
  * following any symlink, and move_mount of such a tree. */
 int nsd_raw_open_tree_clone(const char *path);
@@ -144,7 +148,7 @@ struct nsd_exec_ctx {
     const struct nsd_exec_config *cfg;
     int err_w;
     int devnull;
-    int time_fd;               /* -1 unless the sandbox has a time ns */
+    int time_fd; /* -1 unless the sandbox has a time ns */
     const char *cwd;
 };
 __attribute__((noreturn)) void nsd_exec_helper(const struct nsd_exec_ctx *c);
@@ -153,7 +157,7 @@ __attribute__((noreturn)) void nsd_exec_helper(const struct nsd_exec_ctx *c);
 /* Both answer the server on sock and return 0, or -1 if the socket broke. */
 int nsd_handle_spawn(int sock, int devnull, const struct nsd_spawn_config *cfg);
 int nsd_handle_exec(int sock, int devnull, const struct nsd_exec_config *cfg);
-int nsd_send_reply(int sock, int status, int step, int err, int index, pid_t pid,
-                   const int *fds, int nfds);
+int nsd_send_reply(int sock, int status, int step, int err, int index, pid_t pid, const int *fds,
+                   int nfds);
 
 #endif /* NSD_INIT_H */

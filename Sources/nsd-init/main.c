@@ -56,8 +56,8 @@ static int valid_header(const struct nsd_wire_header *hdr, int nfds)
     return (hdr->kind == NSD_WIRE_SPAWN && nfds >= 2) || (hdr->kind == NSD_WIRE_EXEC && nfds >= 3);
 }
 
-static int dispatch(int sock, int devnull, const struct nsd_wire_header *hdr, const char *body, const int *fds,
-                    int nfds)
+static int dispatch(int sock, int devnull, const struct nsd_wire_header *hdr, const char *body,
+                    const int *fds, int nfds)
 {
     struct nsd_wire_arena arena = { 0 };
     int rc;

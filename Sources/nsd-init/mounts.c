@@ -26,7 +26,8 @@ static int fail(int *step, int s)
  * namespace (mount_too_revealing), and the host's /proc vanishes with the
  * old root. pivot_root(".", "."): the old root ends up stacked on top of
  * the new one at "/", so no put_old directory is needed inside it. */
-static int pivot_here(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index)
+static int pivot_here(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step,
+                      int *index)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
 
@@ -113,7 +114,8 @@ static int clone_from_host(const struct nsd_spawn_config *cfg, struct nsd_host_c
     return 0;
 }
 
-int nsd_prepare_root(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index)
+int nsd_prepare_root(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step,
+                     int *index)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
 
@@ -128,7 +130,8 @@ int nsd_prepare_root(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clo
     return cfg->view.enabled ? enter_confined_root(ctx, step) : 0;
 }
 
-int nsd_setup_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index)
+int nsd_setup_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step,
+                     int *index)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
 

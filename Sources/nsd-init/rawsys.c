@@ -50,15 +50,9 @@ pid_t nsd_vfork_run(int (*fn)(void *), void *arg)
     return clone(fn, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
 }
 
-int nsd_raw_setresuid(uid_t uid)
-{
-    return (int)syscall(SYS_setresuid, uid, uid, uid);
-}
+int nsd_raw_setresuid(uid_t uid) { return (int)syscall(SYS_setresuid, uid, uid, uid); }
 
-int nsd_raw_setresgid(gid_t gid)
-{
-    return (int)syscall(SYS_setresgid, gid, gid, gid);
-}
+int nsd_raw_setresgid(gid_t gid) { return (int)syscall(SYS_setresgid, gid, gid, gid); }
 
 int nsd_raw_pivot_root(const char *new_root, const char *put_old)
 {
@@ -98,7 +92,8 @@ int nsd_raw_open_tree_clone(const char *path)
 
     if (fd < 0)
         return -1;
-    tree = (int)syscall(SYS_open_tree, fd, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    tree = (int)syscall(SYS_open_tree, fd, "",
+                        1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
     saved = errno;
     close(fd);
     errno = saved;
@@ -110,10 +105,7 @@ int nsd_raw_move_mount(int tree, const char *target)
     return (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */);
 }
 
-int nsd_raw_setns(int fd, int nstype)
-{
-    return (int)syscall(SYS_setns, fd, nstype);
-}
+int nsd_raw_setns(int fd, int nstype) { return (int)syscall(SYS_setns, fd, nstype); }
 
 /* The spawner (requests.c): clone3 returning a pidfd. With CLONE_PARENT the
  * child becomes the server's, and signals it with our own exit signal. */
@@ -123,7 +115,7 @@ pid_t nsd_raw_clone3_pidfd(uint64_t flags, int *pidfd, int cgroup_fd)
     memset(&a, 0, sizeof a);
     a.flags = flags;
     if (cgroup_fd >= 0) {
-        a.flags |= 0x200000000ULL;   /* CLONE_INTO_CGROUP */
+        a.flags |= 0x200000000ULL; /* CLONE_INTO_CGROUP */
         a.cgroup = (uint64_t)cgroup_fd;
     }
     a.pidfd = (uint64_t)(uintptr_t)pidfd;

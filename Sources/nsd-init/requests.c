@@ -27,9 +27,9 @@
 #define NSD_CLONE_CLEAR_SIGHAND 0x100000000ULL
 
 _Static_assert(NSD_CLONE_NEWNS == CLONE_NEWNS && NSD_CLONE_NEWPID == CLONE_NEWPID &&
-               NSD_CLONE_NEWUSER == CLONE_NEWUSER && NSD_CLONE_NEWNET == CLONE_NEWNET &&
-               NSD_CLONE_NEWUTS == CLONE_NEWUTS && NSD_CLONE_NEWIPC == CLONE_NEWIPC &&
-               NSD_CLONE_NEWCGROUP == CLONE_NEWCGROUP && NSD_CLONE_NEWTIME == CLONE_NEWTIME,
+                   NSD_CLONE_NEWUSER == CLONE_NEWUSER && NSD_CLONE_NEWNET == CLONE_NEWNET &&
+                   NSD_CLONE_NEWUTS == CLONE_NEWUTS && NSD_CLONE_NEWIPC == CLONE_NEWIPC &&
+                   NSD_CLONE_NEWCGROUP == CLONE_NEWCGROUP && NSD_CLONE_NEWTIME == CLONE_NEWTIME,
                "NSD_CLONE_* must match the kernel's CLONE_NEW*");
 
 static void close_quietly(int fd)
@@ -38,9 +38,12 @@ static void close_quietly(int fd)
         close(fd);
 }
 
-int nsd_send_reply(int sock, int status, int step, int err, int index, pid_t pid, const int *fds, int nfds)
+int nsd_send_reply(int sock, int status, int step, int err, int index, pid_t pid, const int *fds,
+                   int nfds)
 {
-    struct nsd_wire_reply rep = { .status = status, .step = step, .err = err, .index = index, .pid = pid };
+    struct nsd_wire_reply rep = {
+        .status = status, .step = step, .err = err, .index = index, .pid = pid
+    };
 
     return nsd_send_with_fds(sock, &rep, sizeof rep, fds, nfds) == (ssize_t)sizeof rep ? 0 : -1;
 }
@@ -94,8 +97,7 @@ int nsd_handle_spawn(int sock, int devnull, const struct nsd_spawn_config *cfg)
     ctx.cwd = cfg->cwd ? cfg->cwd : "/";
     ctx.hostname_len = cfg->hostname ? strlen(cfg->hostname) : 0;
     ctx.domainname_len = cfg->domainname ? strlen(cfg->domainname) : 0;
-    rc = snprintf(ctx.timens_offsets, sizeof ctx.timens_offsets,
-                  "monotonic %lld 0\nboottime %lld 0\n",
+    rc = snprintf(ctx.timens_offsets, sizeof ctx.timens_offsets, "monotonic %lld 0\nboottime %lld 0\n",
                   (long long)cfg->time_offset_monotonic, (long long)cfg->time_offset_boottime);
     ctx.timens_offsets_len = (size_t)rc;
 
@@ -118,11 +120,12 @@ int nsd_handle_spawn(int sock, int devnull, const struct nsd_spawn_config *cfg)
      * limits) are reported as is for the server to map to 429. */
     {
         uint64_t later = NSD_CLONE_NEWTIME | (nsd_cgroup_used(&cfg->cgroup) ? NSD_CLONE_NEWCGROUP : 0);
-        pid = nsd_raw_clone3_pidfd((cfg->ns_flags & ~later) | CLONE_PIDFD | CLONE_PARENT | NSD_CLONE_CLEAR_SIGHAND,
+        pid = nsd_raw_clone3_pidfd((cfg->ns_flags & ~later) | CLONE_PIDFD | CLONE_PARENT |
+                                       NSD_CLONE_CLEAR_SIGHAND,
                                    &pidfd, cfg->cgroup.has_dir ? cfg->cgroup.dir_fd : -1);
     }
     if (pid == 0)
-        nsd_sandbox_init(&ctx);        /* never returns */
+        nsd_sandbox_init(&ctx); /* never returns */
 
     {
         int e = errno;
@@ -209,7 +212,7 @@ int nsd_handle_exec(int sock, int devnull, const struct nsd_exec_config *cfg)
     hpid = nsd_raw_clone3_pidfd(CLONE_PIDFD | CLONE_PARENT | NSD_CLONE_CLEAR_SIGHAND, &hpidfd,
                                 cfg->cgroup.has_dir ? cfg->cgroup.dir_fd : -1);
     if (hpid == 0)
-        nsd_exec_helper(&c);            /* never returns */
+        nsd_exec_helper(&c); /* never returns */
     {
         int e = errno;
         close(err_p[1]);

@@ -44,7 +44,8 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
         die(ctx, NSD_STEP_CLOSE_RANGE);
     /* Without a user namespace the init stays host root for the setup; the
      * command drops to the wanted ids here. (With one, the init already did.) */
-    if (nsd_confine(&cfg->confinement, cfg->uid, cfg->gid, !(cfg->ns_flags & NSD_CLONE_NEWUSER), &step) < 0)
+    if (nsd_confine(&cfg->confinement, cfg->uid, cfg->gid, !(cfg->ns_flags & NSD_CLONE_NEWUSER), &step) <
+        0)
         die(ctx, step);
     nsd_unblock_signals();
     execve(cfg->path, cfg->argv, cfg->envp);
@@ -94,15 +95,9 @@ static void prepare_logs(struct nsd_init_ctx *ctx, struct nsd_log_relay *relay)
 }
 
 /* An fd the init keeps, moved off 0..2 (which turn into /dev/null). */
-static int off_stdio(int fd)
-{
-    return fd >= 0 && fd < 3 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
-}
+static int off_stdio(int fd) { return fd >= 0 && fd < 3 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd; }
 
-static int command_main(void *ctx)
-{
-    exec_command(ctx);
-}
+static int command_main(void *ctx) { exec_command(ctx); }
 
 /* Identity inside a user namespace, right after the spawner wrote the maps.
  * Moving from the (unmapped) host root to mapped ids keeps our capabilities
@@ -127,7 +122,7 @@ static void become_inside_user(const struct nsd_init_ctx *ctx)
 void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
-    int keep[6 + 1 + NSD_MAX_CGROUP_PROCS] = { ctx->sync_r, ctx->err_w, ctx->devnull,
+    int keep[6 + 1 + NSD_MAX_CGROUP_PROCS] = { ctx->sync_r,    ctx->err_w,     ctx->devnull,
                                                cfg->stdout_fd, cfg->stderr_fd, cfg->exit_record_fd };
     sigset_t fwd;
     char go;
@@ -177,8 +172,7 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     become_inside_user(ctx);
 
     /* 5. Namespaces, in dependency order. */
-    if (nsd_setup_mounts(ctx, &clones, &step, &index) < 0 ||
-        nsd_setup_uts_net(ctx, &step) < 0)
+    if (nsd_setup_mounts(ctx, &clones, &step, &index) < 0 || nsd_setup_uts_net(ctx, &step) < 0)
         die_at(ctx, step, index);
     if (chdir(ctx->cwd) < 0)
         die(ctx, NSD_STEP_CHDIR);

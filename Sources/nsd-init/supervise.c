@@ -34,8 +34,7 @@ static void write_record(int fd, int status)
     int n = 0;
     struct timespec ts;
     const char *word = WIFSIGNALED(status) ? "signal " : "exit ";
-    uint64_t num = WIFSIGNALED(status) ? (uint64_t)WTERMSIG(status)
-                                       : (uint64_t)WEXITSTATUS(status);
+    uint64_t num = WIFSIGNALED(status) ? (uint64_t)WTERMSIG(status) : (uint64_t)WEXITSTATUS(status);
     if (fd < 0)
         return;
     for (const char *p = word; *p; p++)
@@ -67,7 +66,7 @@ static void write_all(int fd, const char *p, size_t n)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return;                     /* a full disk loses output, never the sandbox */
+            return; /* a full disk loses output, never the sandbox */
         p += w;
         n -= (size_t)w;
     }
@@ -139,7 +138,7 @@ void nsd_supervise(pid_t child, int record_fd, struct nsd_log_relay *relay)
             siginfo_t si;
             int sig = sigwaitinfo(&set, &si);
             if (sig < 0)
-                continue;                  /* EINTR */
+                continue; /* EINTR */
             if (sig != SIGCHLD)
                 kill(child, sig);
             else
@@ -151,11 +150,11 @@ void nsd_supervise(pid_t child, int record_fd, struct nsd_log_relay *relay)
         fds[1] = (struct pollfd){ .fd = relay->pipes[0], .events = POLLIN };
         fds[2] = (struct pollfd){ .fd = relay->pipes[1], .events = POLLIN };
         if (poll(fds, 3, -1) < 0)
-            continue;                      /* EINTR */
+            continue; /* EINTR */
         for (int i = 0; i < 2; i++)
             if (fds[i + 1].revents && !relay_once(relay, i)) {
                 close(relay->pipes[i]);
-                relay->pipes[i] = -1;      /* poll skips negative fds */
+                relay->pipes[i] = -1; /* poll skips negative fds */
             }
         if (fds[0].revents & POLLIN) {
             struct signalfd_siginfo si;

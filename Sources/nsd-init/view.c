@@ -24,13 +24,12 @@
 
 #define WRITABLE_FLAGS (MS_NOSUID | MS_NODEV)
 
-const char *const nsd_device_nodes[NSD_DEVICE_COUNT] = { "null", "zero", "full", "random", "urandom", "tty" };
+const char *const nsd_device_nodes[NSD_DEVICE_COUNT] = { "null",   "zero",    "full",
+                                                         "random", "urandom", "tty" };
 
 static const char *const dev_links[][2] = {
-    { "pts/ptmx", "dev/ptmx" },
-    { "/proc/self/fd", "dev/fd" },
-    { "/proc/self/fd/0", "dev/stdin" },
-    { "/proc/self/fd/1", "dev/stdout" },
+    { "pts/ptmx", "dev/ptmx" },          { "/proc/self/fd", "dev/fd" },
+    { "/proc/self/fd/0", "dev/stdin" },  { "/proc/self/fd/1", "dev/stdout" },
     { "/proc/self/fd/2", "dev/stderr" },
 };
 
@@ -108,7 +107,8 @@ static int make_file(const char *path)
 
 /* The device nodes are the host's, cloned by nsd_prepare_root: each one is
  * moved onto an empty file of the new /dev. */
-static int make_dev(const struct nsd_spawn_config *cfg, int devices[NSD_DEVICE_COUNT], int *step, int *index)
+static int make_dev(const struct nsd_spawn_config *cfg, int devices[NSD_DEVICE_COUNT], int *step,
+                    int *index)
 {
     char target[32] = "dev/";
 
@@ -124,14 +124,14 @@ static int make_dev(const struct nsd_spawn_config *cfg, int devices[NSD_DEVICE_C
             return fail_at(step, NSD_STEP_DEV_NODE, index, i);
     }
     if (mkdir_exists_ok("dev/pts", 0755) < 0 ||
-        mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
+        mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+              "newinstance,ptmxmode=0666,mode=620") < 0)
         return fail(step, NSD_STEP_MOUNT_DEVPTS);
     if (mkdir_exists_ok("dev/shm", 01777) < 0 ||
         mount("tmpfs", "dev/shm", "tmpfs", WRITABLE_FLAGS | MS_NOEXEC, "mode=1777,size=65536k") < 0)
         return fail(step, NSD_STEP_MOUNT_SHM);
-    if (cfg->view.mqueue &&
-        (mkdir_exists_ok("dev/mqueue", 0755) < 0 ||
-         mount("mqueue", "dev/mqueue", "mqueue", WRITABLE_FLAGS | MS_NOEXEC, 0) < 0))
+    if (cfg->view.mqueue && (mkdir_exists_ok("dev/mqueue", 0755) < 0 ||
+                             mount("mqueue", "dev/mqueue", "mqueue", WRITABLE_FLAGS | MS_NOEXEC, 0) < 0))
         return fail(step, NSD_STEP_MOUNT_MQUEUE);
     for (size_t i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++)
         if (symlink(dev_links[i][0], dev_links[i][1]) < 0 && errno != EEXIST)
@@ -141,10 +141,7 @@ static int make_dev(const struct nsd_spawn_config *cfg, int devices[NSD_DEVICE_C
 
 /* A path the sandbox cannot reach (absent, or behind a directory its user
  * may not search) needs no mask. */
-static int unreachable(int err)
-{
-    return err == ENOENT || err == ENOTDIR || err == EACCES;
-}
+static int unreachable(int err) { return err == ENOENT || err == ENOTDIR || err == EACCES; }
 
 static int mask(const char *path, int *step, int *index, int i)
 {
@@ -152,9 +149,9 @@ static int mask(const char *path, int *step, int *index, int i)
 
     if (lstat(path, &st) < 0)
         return unreachable(errno) ? 0 : fail_at(step, NSD_STEP_MASK, index, i);
-    if (S_ISDIR(st.st_mode)
-            ? mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=555") < 0
-            : mount("/dev/null", path, 0, MS_BIND, 0) < 0)
+    if (S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                    "size=0,mode=555") < 0
+                            : mount("/dev/null", path, 0, MS_BIND, 0) < 0)
         return fail_at(step, NSD_STEP_MASK, index, i);
     return 0;
 }
@@ -166,7 +163,8 @@ static int read_only(const char *path, int *step, int *index, int i)
     if (lstat(path, &st) < 0)
         return unreachable(errno) ? 0 : fail_at(step, NSD_STEP_READONLY_PATH, index, i);
     if (mount(path, path, 0, MS_BIND | MS_REC, 0) < 0 ||
-        nsd_raw_mount_setattr_recursive(path, NSD_MOUNT_ATTR_RDONLY | NSD_MOUNT_ATTR_NOSUID | NSD_MOUNT_ATTR_NODEV) < 0)
+        nsd_raw_mount_setattr_recursive(path, NSD_MOUNT_ATTR_RDONLY | NSD_MOUNT_ATTR_NOSUID |
+                                                  NSD_MOUNT_ATTR_NODEV) < 0)
         return fail_at(step, NSD_STEP_READONLY_PATH, index, i);
     return 0;
 }
@@ -174,7 +172,7 @@ static int read_only(const char *path, int *step, int *index, int i)
 /* `tree` is the bind source's detached copy (nsd_prepare_root), consumed. */
 static int user_mount(const struct nsd_mount *m, int tree, int *step, int *index, int i)
 {
-    const char *target = m->target + 1;      /* absolute: validated by the server */
+    const char *target = m->target + 1; /* absolute: validated by the server */
     struct stat st;
 
     if (m->kind == NSD_MOUNT_BIND) {
@@ -185,8 +183,8 @@ static int user_mount(const struct nsd_mount *m, int tree, int *step, int *index
         }
         rc = nsd_raw_move_mount(tree, target);
         close(tree);
-        if (rc < 0 || nsd_raw_mount_setattr_recursive(target, NSD_MOUNT_ATTR_NODEV |
-                                                                  (m->read_only ? NSD_MOUNT_ATTR_RDONLY : 0)) < 0)
+        if (rc < 0 || nsd_raw_mount_setattr_recursive(
+                          target, NSD_MOUNT_ATTR_NODEV | (m->read_only ? NSD_MOUNT_ATTR_RDONLY : 0)) < 0)
             return fail_at(step, NSD_STEP_MOUNT_BIND, index, i);
         return 0;
     }
@@ -205,7 +203,8 @@ static int user_mount(const struct nsd_mount *m, int tree, int *step, int *index
     return 0;
 }
 
-int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step, int *index)
+int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones *clones, int *step,
+                          int *index)
 {
     const struct nsd_view *v = &ctx->cfg->view;
 

@@ -21,21 +21,22 @@ static int failures;
 static char tmpdir[] = "/tmp/nsd-cshim-XXXXXX";
 static char *env_default[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (cond) {                                               \
-            printf("PASS ");                                      \
-        } else {                                                  \
-            printf("FAIL ");                                      \
-            failures++;                                           \
-        }                                                         \
-        printf(__VA_ARGS__);                                      \
-        printf("\n");                                             \
-        fflush(stdout);                                           \
+#define CHECK(cond, ...)                                                                                \
+    do {                                                                                                \
+        if (cond) {                                                                                     \
+            printf("PASS ");                                                                            \
+        } else {                                                                                        \
+            printf("FAIL ");                                                                            \
+            failures++;                                                                                 \
+        }                                                                                               \
+        printf(__VA_ARGS__);                                                                            \
+        printf("\n");                                                                                   \
+        fflush(stdout);                                                                                 \
     } while (0)
 
-#define DEFAULT_NS (NSD_CLONE_NEWNS | NSD_CLONE_NEWUTS | NSD_CLONE_NEWIPC | \
-                    NSD_CLONE_NEWPID | NSD_CLONE_NEWNET | NSD_CLONE_NEWCGROUP)
+#define DEFAULT_NS                                                                                      \
+    (NSD_CLONE_NEWNS | NSD_CLONE_NEWUTS | NSD_CLONE_NEWIPC | NSD_CLONE_NEWPID | NSD_CLONE_NEWNET |      \
+     NSD_CLONE_NEWCGROUP)
 
 static char *read_file(const char *path)
 {
@@ -54,10 +55,7 @@ static char *read_file(const char *path)
     return b;
 }
 
-static void tpath(char *out, size_t len, const char *name)
-{
-    snprintf(out, len, "%s/%s", tmpdir, name);
-}
+static void tpath(char *out, size_t len, const char *name) { snprintf(out, len, "%s/%s", tmpdir, name); }
 
 static int open_out(const char *name)
 {
@@ -148,10 +146,7 @@ static int count_substr(const char *hay, const char *needle)
 }
 
 static int zombies_of_ours(void);
-static int no_zombie_children(void)
-{
-    return zombies_of_ours() == 0;
-}
+static int no_zombie_children(void) { return zombies_of_ours() == 0; }
 
 /* No child of ours may be left, zombie or not, but the spawner (nsd-init,
  * which lives as long as we do). */
@@ -185,8 +180,7 @@ static void test_uts(void)
     c.domainname = "example";
     int rc = run_capture(&c, "uts");
     gethostname(host, sizeof host);
-    CHECK(rc == 0 && strcmp(out_of("uts"), "nsd-test-host\n") == 0 &&
-              strcmp(host, "nsd-test-host") != 0,
+    CHECK(rc == 0 && strcmp(out_of("uts"), "nsd-test-host\n") == 0 && strcmp(host, "nsd-test-host") != 0,
           "uts: hostname inside is %s (host keeps %s)", out_of("uts"), host);
 }
 
@@ -224,7 +218,9 @@ static void test_ns_inodes(void)
             all_differ = 0;
         }
     }
-    CHECK(all_differ, "ns: /proc/%s/ns/{mnt,uts,ipc,pid,net,user,cgroup,time_for_children} differ from the host's", pid);
+    CHECK(all_differ,
+          "ns: /proc/%s/ns/{mnt,uts,ipc,pid,net,user,cgroup,time_for_children} differ from the host's",
+          pid);
     CHECK(ns_ino(pid, "time") == ns_ino("self", "time"),
           "time: the init itself stays in the host time ns (its children do not)");
     fdflags = fcntl(r.pidfd, F_GETFD);
@@ -330,8 +326,8 @@ static void test_exit_record(uint64_t ns, const char *label)
     c.exit_record_fd = open_out("record");
     int rc = run(&c, &r);
     close(c.exit_record_fd);
-    CHECK(rc == 7 && record_matches(out_of("record"), "exit 7 "), "exit record (%s): init exit %d, record %s",
-          label, rc, out_of("record"));
+    CHECK(rc == 7 && record_matches(out_of("record"), "exit 7 "),
+          "exit record (%s): init exit %d, record %s", label, rc, out_of("record"));
 }
 
 static void test_sigterm(void)
@@ -394,9 +390,10 @@ static void test_not_found(void)
           strerror(r.err));
 
     base_cfg(&c, (char *[]){ "/bin/true", NULL }, STDERR_FILENO);
-    c.ns_flags = NSD_CLONE_NEWUTS;   /* mount_proc without pid+mnt */
+    c.ns_flags = NSD_CLONE_NEWUTS; /* mount_proc without pid+mnt */
     rc = nsd_spawn(&c, &r);
-    CHECK(rc == -1 && strcmp(r.step, "config") == 0 && r.err == EINVAL, "invalid config: step=%s", r.step);
+    CHECK(rc == -1 && strcmp(r.step, "config") == 0 && r.err == EINVAL, "invalid config: step=%s",
+          r.step);
 
     base_cfg(&c, (char *[]){ "/bin/true", NULL }, STDERR_FILENO);
     c.ns_flags = DEFAULT_NS | NSD_CLONE_NEWUSER;
@@ -411,7 +408,7 @@ static void test_fds(void)
 {
     char *argv[] = { "/bin/ls", "/proc/self/fd", NULL };
     struct nsd_spawn_config c;
-    int leak = open("/dev/null", O_RDONLY);   /* no O_CLOEXEC on purpose */
+    int leak = open("/dev/null", O_RDONLY); /* no O_CLOEXEC on purpose */
     base_cfg(&c, argv, -1);
     c.exit_record_fd = open_out("record");
     int rc = run_capture(&c, "fds");
@@ -463,7 +460,8 @@ static int build_rootfs(char *root, size_t len)
 
 static void test_rootfs(const char *root)
 {
-    char *argv[] = { "/bin/sh", "-c", "ls /; touch /x 2>/dev/null && echo RW || echo RO; echo $$", NULL };
+    char *argv[] = { "/bin/sh", "-c", "ls /; touch /x 2>/dev/null && echo RW || echo RO; echo $$",
+                     NULL };
     struct nsd_spawn_config c;
     base_cfg(&c, argv, -1);
     c.rootfs = root;
@@ -525,9 +523,15 @@ static void test_exec_in(const char *root)
     int po[2], pe[2];
     pipe2(po, O_CLOEXEC);
     pipe2(pe, O_CLOEXEC);
-    struct nsd_exec_config e = { .pidfd = r.pidfd, .pid = r.pid, .ns_flags = flags, .path = eargv[0],
-                                 .argv = eargv, .envp = env_default, .cwd = "/",
-                                 .stdout_fd = po[1], .stderr_fd = pe[1] };
+    struct nsd_exec_config e = { .pidfd = r.pidfd,
+                                 .pid = r.pid,
+                                 .ns_flags = flags,
+                                 .path = eargv[0],
+                                 .argv = eargv,
+                                 .envp = env_default,
+                                 .cwd = "/",
+                                 .stdout_fd = po[1],
+                                 .stderr_fd = pe[1] };
     struct nsd_exec_result er;
     int rc = nsd_exec_in(&e, &er);
     close(po[1]);
@@ -547,7 +551,8 @@ static void test_exec_in(const char *root)
         char *up = strstr(out, expect_root);
         long upt = up ? atol(up + strlen(expect_root)) : 0;
         CHECK(ws.reaped && ws.exit_code == 3 && strncmp(out, "exec-box\n3\n0\n", 13) == 0 &&
-                  up != NULL && upt >= 86400 && strstr(out, "\n0\n1\n2\n3\n") && strcmp(err, "err\n") == 0,
+                  up != NULL && upt >= 86400 && strstr(out, "\n0\n1\n2\n3\n") &&
+                  strcmp(err, "err\n") == 0,
               "exec_in: joined uts/pid/user/mnt(root)/time, fds 0-2 only, exit %d; out=[%s] err=[%s]",
               ws.exit_code, out, err);
     }
@@ -590,8 +595,7 @@ static void test_exec_in(const char *root)
         int eof = read_all(po[0], buf, sizeof buf) == 0;
         CHECK(got == 0 && ppid == getpid() && nspid > 2 && ws.reaped && ws.signal == SIGKILL && eof &&
                   access(p, F_OK) != 0 && no_zombie_children(),
-              "exec_in kill: command (our child, pid %ld inside) SIGKILLed and reaped",
-              nspid);
+              "exec_in kill: command (our child, pid %ld inside) SIGKILLed and reaped", nspid);
     } else {
         CHECK(0, "exec_in sleep failed at %s", er.step);
     }
@@ -616,7 +620,8 @@ static void test_enospc(void)
             _exit(10);
         /* Our spawner is exec'd: it keeps its capabilities in this user
          * namespace only if it starts as a mapped root. */
-        const char *maps[][2] = { { "/proc/self/setgroups", "deny" }, { "/proc/self/uid_map", "0 0 1\n" },
+        const char *maps[][2] = { { "/proc/self/setgroups", "deny" },
+                                  { "/proc/self/uid_map", "0 0 1\n" },
                                   { "/proc/self/gid_map", "0 0 1\n" } };
         for (int i = 0; i < 3; i++) {
             fd = open(maps[i][0], O_WRONLY);
@@ -708,7 +713,7 @@ static void test_spawner(void)
     char p[64], cmdline[64];
     size_t big = 256u << 20;
     char *heap = malloc(big);
-    memset(heap, 1, big);                  /* a big, touched address space */
+    memset(heap, 1, big); /* a big, touched address space */
     int out = open_out("spawner");
     base_cfg(&c, argv, out);
     c.envp = env;
@@ -753,8 +758,8 @@ static void test_spawner(void)
     /* nsd-init missing: a clear error, nothing left. */
     nsd_set_init_path("/nonexistent/nsd-init");
     rc = nsd_spawn(&c, &r);
-    CHECK(rc == -1 && strcmp(r.step, "find nsd-init") == 0 && r.err == ENOENT && nsd_spawner_pid() == -1 &&
-              no_children_left(),
+    CHECK(rc == -1 && strcmp(r.step, "find nsd-init") == 0 && r.err == ENOENT &&
+              nsd_spawner_pid() == -1 && no_children_left(),
           "nsd-init missing: step=%s err=%s", r.step, strerror(r.err));
     nsd_set_init_path(NULL);
     rc = run(&c, &r);

@@ -15,7 +15,8 @@ import Glibc
     static func curlAsNobody(_ arguments: [String], groups: String? = nil, uid: Int = 65534, gid: Int = 65534) throws -> String {
         var setpriv = ["setpriv", "--reuid=\(uid)", "--regid=\(gid)"]
         setpriv += groups.map { ["--groups=\($0)"] } ?? ["--clear-groups"]
-        return try Host.run(setpriv + ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10"] + arguments).output
+        return try Host.run(setpriv + ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10"] + arguments)
+            .output
     }
 
     static func privateFile(_ path: String, _ text: String, mode: Int = 0o600) throws {
@@ -37,10 +38,14 @@ import Glibc
         #expect(server.log.contains(server.stateDirectory + "/admin.token"), "the log says where the token is")
         let url = "http://127.0.0.1:\(server.port)"
         let shadow = #"{"command": ["/bin/sh", "-c", "cat /etc/shadow"]}"#
-        #expect(try Self.curlAsNobody(["-X", "POST", "-H", "Content-Type: application/json", "-d", shadow, url + "/sandboxes"]) == "401")
+        #expect(
+            try Self.curlAsNobody(["-X", "POST", "-H", "Content-Type: application/json", "-d", shadow, url + "/sandboxes"])
+                == "401")
         #expect(try Self.curlAsNobody([url + "/namespaces"]) == "401")
         #expect(try Self.curlAsNobody([url + "/healthz"]) == "200")
-        let read = try Host.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat", server.stateDirectory + "/admin.token"])
+        let read = try Host.run([
+            "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat", server.stateDirectory + "/admin.token",
+        ])
         #expect(read.status != 0 && read.output.isEmpty, "nobody cannot read the generated token")
         #expect(server.get("/sandboxes").status == 200, "the generated token works")
         #expect(server.sandboxDirectories.isEmpty)
@@ -52,7 +57,9 @@ import Glibc
         defer { server.stop() }
         let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(server.pid)/environ"))
         #expect(environ.range(of: Data(token.utf8)) == nil, "/proc/PID/environ still shows the token")
-        #expect(server.send(RawRequest(method: "GET", target: "/limits", headers: [("Authorization", "Bearer \(token)")])).status == 200)
+        #expect(
+            server.send(RawRequest(method: "GET", target: "/limits", headers: [("Authorization", "Bearer \(token)")])).status
+                == 200)
     }
 
     // MARK: - unix socket peers
@@ -64,8 +71,10 @@ import Glibc
         chmod(directory, 0o755)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/api.sock"
-        let server = try Background([Host.serverBinary, "--listen", "unix:\(socket)", "--state-dir", directory + "/state",
-                                     "--socket-group", "nogroup"])
+        let server = try Background([
+            Host.serverBinary, "--listen", "unix:\(socket)", "--state-dir", directory + "/state",
+            "--socket-group", "nogroup",
+        ])
         defer { server.stop() }
         try #require(eventually(10) { FileManager.default.fileExists(atPath: socket) })
         var st = stat()
@@ -74,8 +83,11 @@ import Glibc
         #expect(try Self.curlAsNobody(target) == "200", "primary group nogroup")
         #expect(try Self.curlAsNobody(target, groups: "65534", uid: 4242, gid: 4242) == "200", "supplementary group nogroup")
         #expect(try Self.curlAsNobody(target, uid: 4242, gid: 4242) != "200", "not in the group")
-        #expect(try Host.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket,
-                              "-H", "Host: evil.example", "http://x/sandboxes"]).output == "200", "root; any Host on a socket")
+        #expect(
+            try Host.run([
+                "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket,
+                "-H", "Host: evil.example", "http://x/sandboxes",
+            ]).output == "200", "root; any Host on a socket")
     }
 
     @Test func aSecondServerOnALiveSocketRefusesAndTheFirstKeepsServing() throws {
@@ -100,9 +112,14 @@ import Glibc
         defer { server.stop() }
         let evil = server.send(RawRequest(method: "GET", target: "/namespaces", headers: [("Host", "evil.example")]))
         #expect(evil.status == 421 && evil.isProblem && evil.json["type"] as? String == "urn:namespaced:problem:misdirected")
-        let evilPost = server.send(RawRequest(method: "POST", target: "/sandboxes", headers: [("Host", "evil.example:\(server.port)"),
-                                                                                               ("Content-Type", "application/json")],
-                                              body: Array(#"{"command": ["true"]}"#.utf8)))
+        let evilPost = server.send(
+            RawRequest(
+                method: "POST", target: "/sandboxes",
+                headers: [
+                    ("Host", "evil.example:\(server.port)"),
+                    ("Content-Type", "application/json"),
+                ],
+                body: Array(#"{"command": ["true"]}"#.utf8)))
         #expect(evilPost.status == 421)
         #expect(server.sandboxDirectories.isEmpty)
         for host in ["localhost", "localhost:\(server.port)", "LocalHost:1", "127.0.0.1:\(server.port)", "[::1]:\(server.port)"] {
@@ -121,9 +138,12 @@ import Glibc
         let server = try RobustServer()
         defer { server.stop() }
         let token = try #require(server.adminToken)
-        let smuggled = "POST /sandboxes HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
-            + "Content-Type: application/json\r\nContent-Length: 45\r\n\r\n" + #"{"name": "smuggled", "command": ["sleep", "60"]}"#.prefix(45)
-        let head = "POST /sandboxes HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+        let smuggled =
+            "POST /sandboxes HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 45\r\n\r\n"
+            + #"{"name": "smuggled", "command": ["sleep", "60"]}"#.prefix(45)
+        let head =
+            "POST /sandboxes HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
             + "Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
         let fd = RawClient.connect(port: server.port, timeout: 5)
         defer { close(fd) }
@@ -160,7 +180,10 @@ import Glibc
             var pending = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             if poll(&pending, 1, 1000) > 0 {
                 var byte: UInt8 = 0
-                if recv(fd, &byte, 1, 0) <= 0 { cutAfter = Date().timeIntervalSince(started); break }
+                if recv(fd, &byte, 1, 0) <= 0 {
+                    cutAfter = Date().timeIntervalSince(started)
+                    break
+                }
             }
             if line.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) < 0 {
                 cutAfter = Date().timeIntervalSince(started)
@@ -179,7 +202,8 @@ import Glibc
         let sandbox = try server.createRunning(name: "waited")
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
-        let wait = server.authorized(RawRequest(method: "POST", target: "/sandboxes/\(sandbox.id)/wait?timeout=300")).bytes(keepAlive: true)
+        let wait = server.authorized(RawRequest(method: "POST", target: "/sandboxes/\(sandbox.id)/wait?timeout=300")).bytes(
+            keepAlive: true)
         for _ in 0..<64 {
             let fd = RawClient.connect(port: server.port)
             _ = wait.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -189,8 +213,9 @@ import Glibc
         let refused = server.send(.post("/sandboxes/\(sandbox.id)/wait?timeout=1", ""), timeout: 10)
         #expect(refused.status == 503 && refused.detail.contains("this client"), "\(refused.status) \(refused.text)")
         // Another client address (127.0.0.2 is loopback too) still gets a slot.
-        let other = RawClient.exchange(port: server.port, server.authorized(.post("/sandboxes/\(sandbox.id)/wait?timeout=1", "")),
-                                       timeout: 10, source: "127.0.0.2")
+        let other = RawClient.exchange(
+            port: server.port, server.authorized(.post("/sandboxes/\(sandbox.id)/wait?timeout=1", "")),
+            timeout: 10, source: "127.0.0.2")
         #expect(other.status == 200, "\(other.status) \(other.text)")
         for fd in sockets { close(fd) }
         sockets = []
@@ -238,7 +263,8 @@ import Glibc
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let tokens = directory + "/tokens"
-        try Self.privateFile(tokens, "# name scope token\nreader read \(Self.reader)\nops operate \(Self.operator_)\nroot admin \(Self.admin)\n")
+        try Self.privateFile(
+            tokens, "# name scope token\nreader read \(Self.reader)\nops operate \(Self.operator_)\nroot admin \(Self.admin)\n")
         let server = try RobustServer(arguments: ["--tokens-file", tokens])
         defer { server.stop() }
 
@@ -247,35 +273,52 @@ import Glibc
         let inode = Host.readlinkInode("/proc/self/ns/uts") ?? 0
         let rank = ["none": 0, "read": 1, "operate": 2, "admin": 3]
         for (name, token, level) in [("reader", Self.reader, 1), ("ops", Self.operator_, 2), ("root", Self.admin, 3)] {
-            let sandbox = server.send(RawRequest(method: "POST", target: "/sandboxes", headers: [("Authorization", "Bearer \(Self.admin)"), ("Content-Type", "application/json")],
-                                                 body: Array(#"{"command": ["sleep", "60"]}"#.utf8)))
+            let sandbox = server.send(
+                RawRequest(
+                    method: "POST", target: "/sandboxes",
+                    headers: [("Authorization", "Bearer \(Self.admin)"), ("Content-Type", "application/json")],
+                    body: Array(#"{"command": ["sleep", "60"]}"#.utf8)))
             try #require(sandbox.status == 201)
             let id = sandbox.json["id"] as? String ?? ""
             for route in Self.routes {
-                let path = route.pattern.replacingOccurrences(of: "{ref}", with: id).replacingOccurrences(of: "{type}", with: "uts")
+                let path =
+                    route.pattern.replacingOccurrences(of: "{ref}", with: id).replacingOccurrences(of: "{type}", with: "uts")
                     .replacingOccurrences(of: "{inode}", with: String(inode)).replacingOccurrences(of: "{pid}", with: "1")
                     .replacingOccurrences(of: "{asset}", with: "app.js")
                     + (route.pattern.hasSuffix("/wait") ? "?timeout=0" : "")
                 var request = RawRequest(method: route.method, target: path, headers: [("Authorization", "Bearer \(token)")])
-                if let body = route.body { request.headers.append(("Content-Type", "application/json")); request.body = Array(body.utf8) }
+                if let body = route.body {
+                    request.headers.append(("Content-Type", "application/json"))
+                    request.body = Array(body.utf8)
+                }
                 let answer = server.send(request, timeout: route.streams ? 2 : 30)
                 if rank[route.needs]! <= level {
                     #expect(answer.status / 100 == 2, "\(name) \(route.method) \(route.pattern): \(answer.status) \(answer.text)")
                 } else {
-                    #expect(answer.status == 403 && answer.isProblem && answer.json["type"] as? String == "urn:namespaced:problem:forbidden",
-                            "\(name) \(route.method) \(route.pattern): \(answer.status) \(answer.text)")
+                    #expect(
+                        answer.status == 403 && answer.isProblem
+                            && answer.json["type"] as? String == "urn:namespaced:problem:forbidden",
+                        "\(name) \(route.method) \(route.pattern): \(answer.status) \(answer.text)")
                 }
                 if let created = answer.json["id"] as? String, answer.status == 201 {
-                    _ = server.send(RawRequest(method: "DELETE", target: "/sandboxes/\(created)", headers: [("Authorization", "Bearer \(Self.admin)")]))
+                    _ = server.send(
+                        RawRequest(
+                            method: "DELETE", target: "/sandboxes/\(created)",
+                            headers: [("Authorization", "Bearer \(Self.admin)")]))
                 }
             }
-            _ = server.send(RawRequest(method: "DELETE", target: "/sandboxes/\(id)", headers: [("Authorization", "Bearer \(Self.admin)")]))
+            _ = server.send(
+                RawRequest(method: "DELETE", target: "/sandboxes/\(id)", headers: [("Authorization", "Bearer \(Self.admin)")]))
         }
 
         // The audit log: one JSON line per changing request, refusals included, never a token.
         let audit = Proc.read(server.stateDirectory + "/audit.log")
-        for secret in [Self.reader, Self.operator_, Self.admin] { #expect(!audit.contains(secret), "a token is in the audit log") }
-        let lines = audit.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        for secret in [Self.reader, Self.operator_, Self.admin] {
+            #expect(!audit.contains(secret), "a token is in the audit log")
+        }
+        let lines = audit.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
         #expect(lines.count == audit.split(separator: "\n").count, "every line is JSON")
         #expect(!lines.contains { $0["method"] as? String == "GET" }, "reads are not audited")
         let refusals = lines.filter { $0["status"] as? Int == 403 }
@@ -283,12 +326,17 @@ import Glibc
         #expect(refusals.allSatisfy { $0["principal"] as? String == "reader" && $0["remote"] as? String == "127.0.0.1" })
         let creates = lines.filter { $0["status"] as? Int == 201 }
         #expect(creates.count == 5 && creates.allSatisfy { ($0["sandbox"] as? String)?.count == 32 })
-        #expect(lines.contains { $0["principal"] as? String == "ops" && $0["method"] as? String == "DELETE" && $0["status"] as? Int == 204 })
+        #expect(
+            lines.contains {
+                $0["principal"] as? String == "ops" && $0["method"] as? String == "DELETE" && $0["status"] as? Int == 204
+            })
         #expect(lines.allSatisfy { $0["time"] is String && $0["path"] is String })
-        let unauthenticated = server.send(RawRequest(method: "DELETE", target: "/sandboxes/x", headers: [("Authorization", "Bearer wrong-token-000000000")]))
+        let unauthenticated = server.send(
+            RawRequest(method: "DELETE", target: "/sandboxes/x", headers: [("Authorization", "Bearer wrong-token-000000000")]))
         #expect(unauthenticated.status == 401)
         let last = Proc.read(server.stateDirectory + "/audit.log").split(separator: "\n").last.map(String.init) ?? ""
-        #expect(last.contains(#""status":401"#) && last.contains(#""principal":null"#) && !last.contains("wrong-token"), "\(last)")
+        #expect(
+            last.contains(#""status":401"#) && last.contains(#""principal":null"#) && !last.contains("wrong-token"), "\(last)")
     }
 
     @Test func sighupReloadsTheTokensFile() throws {
@@ -338,13 +386,16 @@ import Glibc
             (["--listen", "0.0.0.0:0", "--no-auth", "--allow-plaintext"], [:], "--no-auth"),
         ]
         for (arguments, environment, named) in cases {
-            let result = try Host.runWithStatus([Host.serverBinary, "--listen", "127.0.0.1:0", "--state-dir", directory + "/state"] + arguments,
-                                                environment: environment)
+            let result = try Host.runWithStatus(
+                [Host.serverBinary, "--listen", "127.0.0.1:0", "--state-dir", directory + "/state"] + arguments,
+                environment: environment)
             #expect(result.status != 0, "\(arguments) started")
             #expect(result.output.contains(named), "\(arguments): \(result.output)")
         }
         let token = directory + "/state/admin.token"
-        #expect(!FileManager.default.fileExists(atPath: token) || (try? FileManager.default.attributesOfItem(atPath: token)[.posixPermissions] as? Int) == 0o600)
+        #expect(
+            !FileManager.default.fileExists(atPath: token)
+                || (try? FileManager.default.attributesOfItem(atPath: token)[.posixPermissions] as? Int) == 0o600)
     }
 
     @Test func noAuthOnLoopbackSaysSoLoudly() throws {

@@ -35,7 +35,8 @@ struct ConfinementTests {
     @Test func defaultSandboxHasDockersCapabilitiesSeccompAndNoNewPrivs() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
-        let devices = "for n in null zero full random urandom tty; do test -c /dev/$n || echo not-a-device:$n; done; head -c 3 /dev/zero | od -An -tx1; exec sleep 30"
+        let devices =
+            "for n in null zero full random urandom tty; do test -c /dev/$n || echo not-a-device:$n; done; head -c 3 /dev/zero | od -An -tx1; exec sleep 30"
         try await server.withSandbox(["command": ["/bin/sh", "-c", devices]]) { sandbox in
             // /dev holds the host's device nodes (and reads like them), nothing else.
             let logs = try await server.logs(sandbox.id) { $0.hasSuffix("\n") }
@@ -98,13 +99,16 @@ struct ConfinementTests {
             """
         // The device node is made in a tmpfs of the sandbox's own mount namespace: harmless even
         // if confinement regressed, like every probe here.
-        try await server.withSandbox(["command": ["/bin/sh", "-c", script],
-                                      "mounts": [["type": "tmpfs", "target": "/tmp/probe"]]]) { sandbox in
+        try await server.withSandbox([
+            "command": ["/bin/sh", "-c", script],
+            "mounts": [["type": "tmpfs", "target": "/tmp/probe"]],
+        ]) { sandbox in
             let logs = try await server.logs(sandbox.id, within: 20) { $0.contains("done") }
-            let results = Dictionary(logs.split(separator: "\n").compactMap { line -> (String, String)? in
-                let parts = line.split(separator: ":")
-                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
-            }, uniquingKeysWith: { $1 })
+            let results = Dictionary(
+                logs.split(separator: "\n").compactMap { line -> (String, String)? in
+                    let parts = line.split(separator: ":")
+                    return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+                }, uniquingKeysWith: { $1 })
             #expect(results.count == 20, "every probe ran: \(logs)")
             for (probe, outcome) in results.sorted(by: { $0.key < $1.key }) {
                 #expect(outcome == "denied", "\(probe) succeeded from a default sandbox")
@@ -121,24 +125,30 @@ struct ConfinementTests {
         let scratch = try Scratch()
         let probe = try Self.buildProbe(in: scratch.path)
         let server = try TestServer()
-        let expected = ["keyctl": EPERM, "bpf": EPERM, "perf_event_open": EPERM, "clock_settime": EPERM,
-                        "unshare": EPERM, "setns": EPERM, "mount": EPERM, "personality": EPERM, "vsock": EPERM,
-                        "clone_newuser": EPERM, "clone3": ENOSYS, "userfaultfd": EPERM, "open_by_handle_at": EPERM]
-        for spec: [String: Any] in [["command": [probe]],
-                                    ["command": [probe], "capabilities": ["add": ["SYS_TIME", "SYS_ADMIN", "BPF", "PERFMON"]]]] {
+        let expected = [
+            "keyctl": EPERM, "bpf": EPERM, "perf_event_open": EPERM, "clock_settime": EPERM,
+            "unshare": EPERM, "setns": EPERM, "mount": EPERM, "personality": EPERM, "vsock": EPERM,
+            "clone_newuser": EPERM, "clone3": ENOSYS, "userfaultfd": EPERM, "open_by_handle_at": EPERM,
+        ]
+        for spec: [String: Any] in [
+            ["command": [probe]],
+            ["command": [probe], "capabilities": ["add": ["SYS_TIME", "SYS_ADMIN", "BPF", "PERFMON"]]],
+        ] {
             try await server.withSandbox(spec) { sandbox in
                 let exited = try await server.waitSandbox(sandbox.id)
                 #expect(exited["exitCode"] as? Int == 0)
                 let lines = try await server.logs(sandbox.id).split(separator: "\n")
-                let errnos = Dictionary(lines.compactMap { line -> (String, Int32)? in
-                    let parts = line.split(separator: " ")
-                    return parts.count == 2 ? (String(parts[0]), Int32(parts[1]) ?? -1) : nil
-                }, uniquingKeysWith: { $1 })
+                let errnos = Dictionary(
+                    lines.compactMap { line -> (String, Int32)? in
+                        let parts = line.split(separator: " ")
+                        return parts.count == 2 ? (String(parts[0]), Int32(parts[1]) ?? -1) : nil
+                    }, uniquingKeysWith: { $1 })
                 let sysAdmin = (spec["capabilities"] as? [String: [String]])?["add"]?.contains("SYS_ADMIN") == true
                 for (call, errno) in expected.sorted(by: { $0.key < $1.key }) {
                     // With SYS_ADMIN added, namespaces and mounts are the capability's to grant.
                     if sysAdmin, ["unshare", "setns", "mount", "clone_newuser"].contains(call) { continue }
-                    #expect(errnos[call] == errno, "\(call): errno \(errnos[call].map(String.init) ?? "missing"), expected \(errno)")
+                    #expect(
+                        errnos[call] == errno, "\(call): errno \(errnos[call].map(String.init) ?? "missing"), expected \(errno)")
                 }
             }
         }
@@ -151,7 +161,8 @@ struct ConfinementTests {
         let scratch = try Scratch()
         let server = try TestServer()
         let file = scratch.path + "/written-by-privileged"
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "echo yes > \(file); exec sleep 30"], "privileged": true]) { sandbox in
+        try await server.withSandbox(["command": ["/bin/sh", "-c", "echo yes > \(file); exec sleep 30"], "privileged": true]) {
+            sandbox in
             let status = try await Self.status(ofCommandOf: sandbox)
             #expect(status["CapEff"] == Proc.status(getpid())["CapBnd"], "every capability the host has")
             #expect(status["Seccomp"] == "0")
@@ -174,7 +185,9 @@ struct ConfinementTests {
             let seen = try Host.run(["nsenter", "--net=/proc/\(command)/ns/net", "ip", "-o", "addr", "show", "lo"])
             #expect(seen.output.contains("10.200.7.1/24"))
             #expect(Proc.status(command)["CapEff"] == "00000000a80435fb", "Docker's set plus NET_ADMIN (bit 12)")
-            #expect((sandbox["spec"] as? [String: Any]).flatMap { $0["capabilities"] as? [String: [String]] }?["add"] == ["NET_ADMIN"])
+            #expect(
+                (sandbox["spec"] as? [String: Any]).flatMap { $0["capabilities"] as? [String: [String]] }?["add"] == ["NET_ADMIN"]
+            )
         }
         // Without it, the same command is refused.
         try await server.withSandbox(["command": ["/bin/sh", "-c", add]]) { sandbox in
@@ -182,8 +195,10 @@ struct ConfinementTests {
             #expect(stderr.contains("Operation not permitted"), "\(stderr)")
         }
         // drop ALL: nothing effective, even as uid 0; chown (of a file of its own tmpfs) is refused.
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "touch /tmp/probe/f; chown 1 /tmp/probe/f || echo refused; exec sleep 30"],
-                                      "capabilities": ["drop": ["ALL"]], "mounts": [["type": "tmpfs", "target": "/tmp/probe"]]]) { sandbox in
+        try await server.withSandbox([
+            "command": ["/bin/sh", "-c", "touch /tmp/probe/f; chown 1 /tmp/probe/f || echo refused; exec sleep 30"],
+            "capabilities": ["drop": ["ALL"]], "mounts": [["type": "tmpfs", "target": "/tmp/probe"]],
+        ]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.contains("refused") }
             #expect(logs == "refused\n")
             let status = try await Self.status(ofCommandOf: sandbox)
@@ -196,8 +211,11 @@ struct ConfinementTests {
     @Test func mountsBindReadWriteReadOnlyAndSizedTmpfs() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
         let scratch = try Scratch()
-        let rw = scratch.path + "/rw", ro = scratch.path + "/ro"
-        for directory in [rw, ro] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let rw = scratch.path + "/rw"
+        let ro = scratch.path + "/ro"
+        for directory in [rw, ro] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         try "host\n".write(toFile: ro + "/file", atomically: true, encoding: .utf8)
         let script = """
             echo hello > /tmp/rw/hello && echo rw:ok
@@ -229,11 +247,13 @@ struct ConfinementTests {
         // Inside the test's own directory, which the sandbox sees read-only: were the host's root
         // writable by mistake, the directory would appear there and nowhere else.
         let missing = scratch.path + "/no-such-dir"
-        let refused = try await server.postJSON("/sandboxes", ["command": ["true"], "mounts": [["type": "tmpfs", "target": missing]]])
+        let refused = try await server.postJSON(
+            "/sandboxes", ["command": ["true"], "mounts": [["type": "tmpfs", "target": missing]]])
         #expect(refused.status == 422)
         #expect((refused.json["detail"] as? String ?? "").contains("mounts[0] \(missing)"), "\(refused.text)")
         #expect(!FileManager.default.fileExists(atPath: missing))
-        let gone = try await server.postJSON("/sandboxes", ["command": ["true"], "mounts": [["type": "bind", "source": missing, "target": "/mnt"]]])
+        let gone = try await server.postJSON(
+            "/sandboxes", ["command": ["true"], "mounts": [["type": "bind", "source": missing, "target": "/mnt"]]])
         #expect(gone.status == 422 && (gone.json["detail"] as? String ?? "").contains(missing), "\(gone.text)")
         #expect(try await server.sandboxList().count == 0)
     }
@@ -245,8 +265,10 @@ struct ConfinementTests {
             let logs = try await server.logs(sandbox.id) { $0.hasSuffix("\n") }
             #expect(logs == "1024\n")
         }
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "ulimit -n; ulimit -c; exec sleep 30"],
-                                      "rlimits": ["nofile": 77, "core": 0]]) { sandbox in
+        try await server.withSandbox([
+            "command": ["/bin/sh", "-c", "ulimit -n; ulimit -c; exec sleep 30"],
+            "rlimits": ["nofile": 77, "core": 0],
+        ]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.split(separator: "\n").count == 2 }
             #expect(logs == "77\n0\n")
             let command = try #require(await Proc.commandPid(ofInit: sandbox.pid))
@@ -260,19 +282,30 @@ struct ConfinementTests {
     @Test func execRunsUnderExactlyTheSandboxsConfinement() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
-        try await server.withSandbox(["command": ["sleep", "30"], "capabilities": ["drop": ["CHOWN"]], "rlimits": ["nofile": 99]]) { sandbox in
-            let result = try await server.exec(sandbox.id, ["/bin/sh", "-c", "grep -E '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' /proc/self/status; ulimit -n; (exec 3>>/etc/passwd) 2>/dev/null || echo refused"])
+        try await server.withSandbox([
+            "command": ["sleep", "30"], "capabilities": ["drop": ["CHOWN"]], "rlimits": ["nofile": 99],
+        ]) { sandbox in
+            let result = try await server.exec(
+                sandbox.id,
+                [
+                    "/bin/sh", "-c",
+                    "grep -E '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' /proc/self/status; ulimit -n; (exec 3>>/etc/passwd) 2>/dev/null || echo refused",
+                ])
             #expect(result.status == 200)
             let out = result.json["stdout"] as? String ?? ""
-            #expect(out == "CapEff:\t00000000a80425fa\nCapBnd:\t00000000a80425fa\nNoNewPrivs:\t1\nSeccomp:\t2\n99\nrefused\n", "\(out)")
+            #expect(
+                out == "CapEff:\t00000000a80425fa\nCapBnd:\t00000000a80425fa\nNoNewPrivs:\t1\nSeccomp:\t2\n99\nrefused\n",
+                "\(out)")
         }
     }
 
     @Test func userNamespaceWithDefaultConfinement() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "id -u; (exec 3>>/etc/passwd) 2>/dev/null || echo refused; exec sleep 30"],
-                                      "namespaces": SandboxBehaviourTests.defaultTypes + ["user"]]) { sandbox in
+        try await server.withSandbox([
+            "command": ["/bin/sh", "-c", "id -u; (exec 3>>/etc/passwd) 2>/dev/null || echo refused; exec sleep 30"],
+            "namespaces": SandboxBehaviourTests.defaultTypes + ["user"],
+        ]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.contains("refused") }
             #expect(logs == "0\nrefused\n")
             let status = try await Self.status(ofCommandOf: sandbox)
@@ -336,7 +369,8 @@ struct ConfinementTests {
     @Test func aBindSourceInTheStateDirectoryIs400() async throws {
         let server = try TestServer()
         for source in [server.stateDirectory, server.stateDirectory + "/sandboxes"] {
-            let answer = try await server.postJSON("/sandboxes", ["command": ["true"], "mounts": [["type": "bind", "source": source, "target": "/mnt"]]])
+            let answer = try await server.postJSON(
+                "/sandboxes", ["command": ["true"], "mounts": [["type": "bind", "source": source, "target": "/mnt"]]])
             #expect(answer.status == 400, "\(answer.text)")
             #expect((answer.json["detail"] as? String ?? "").contains("mounts[0].source"))
         }
@@ -345,10 +379,13 @@ struct ConfinementTests {
 
     @Test func aRootfsInsideTheStateDirectoryIs400AndAMissingOneIs422NamingIt() async throws {
         let server = try TestServer()
-        let inside = try await server.postJSON("/sandboxes", ["command": ["/bin/true"], "rootfs": server.stateDirectory + "/sandboxes"])
+        let inside = try await server.postJSON(
+            "/sandboxes", ["command": ["/bin/true"], "rootfs": server.stateDirectory + "/sandboxes"])
         #expect(inside.status == 400 && (inside.json["detail"] as? String ?? "").contains("rootfs"), "\(inside.text)")
         let missing = try await server.postJSON("/sandboxes", ["command": ["/bin/true"], "rootfs": "/nsd-no-such-rootfs"])
-        #expect(missing.status == 422 && (missing.json["detail"] as? String ?? "").contains("rootfs /nsd-no-such-rootfs"), "\(missing.text)")
+        #expect(
+            missing.status == 422 && (missing.json["detail"] as? String ?? "").contains("rootfs /nsd-no-such-rootfs"),
+            "\(missing.text)")
         #expect(try await server.sandboxList().count == 0)
     }
 
@@ -371,7 +408,8 @@ struct ConfinementTests {
     /// Harmless when a call works: the clock is set to the time it has, the keyring is only
     /// looked up, bpf and perf get invalid arguments, namespaces and mounts stay the probe's own.
     static func buildProbe(in directory: String) throws -> String {
-        let source = directory + "/probe.c", binary = directory + "/probe"
+        let source = directory + "/probe.c"
+        let binary = directory + "/probe"
         try Self.probeSource.write(toFile: source, atomically: true, encoding: .utf8)
         let built = try Host.run(["gcc", "-O1", "-static", "-o", binary, source])
         try #require(built.status == 0, "gcc: \(built.output)")

@@ -27,7 +27,8 @@ struct ContractTests {
 
     @Test func aNestedNullAndAnExecTimeoutNullAreRefused() async throws {
         let server = try TestServer()
-        let nested = try await server.postRaw("/sandboxes", Data(#"{"command": ["true"], "mounts": [{"type": "tmpfs", "target": "/x", "sizeBytes": null}]}"#.utf8))
+        let nested = try await server.postRaw(
+            "/sandboxes", Data(#"{"command": ["true"], "mounts": [{"type": "tmpfs", "target": "/x", "sizeBytes": null}]}"#.utf8))
         #expect(nested.status == 400)
         #expect((nested.json["detail"] as? String ?? "").hasPrefix("mounts[0].sizeBytes: must not be null"), "\(nested.text)")
         let exec = try await server.postRaw("/sandboxes/nope/exec", Data(#"{"command": ["true"], "timeout": null}"#.utf8))

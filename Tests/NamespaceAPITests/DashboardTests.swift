@@ -24,12 +24,16 @@ import Testing
         }
         let plain = try await server.request("GET", "/ui/")
         #expect(plain.status == 200 && plain.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
-        let created = try await server.request("POST", "/sandboxes",
-                                               json: #"{"name": "shown", "command": ["/bin/sh", "-c", "echo hello from the page; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo bye"]}"#)
+        let created = try await server.request(
+            "POST", "/sandboxes",
+            json:
+                #"{"name": "shown", "command": ["/bin/sh", "-c", "echo hello from the page; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo bye"]}"#
+        )
         try #require(created.status == 201, "\(created.text)")
         let id = try #require(created.json["id"] as? String)
         let screenshot = Host.packageRoot.appendingPathComponent("bench/out/ui.png").path
-        try FileManager.default.createDirectory(atPath: (screenshot as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (screenshot as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let python = Host.packageRoot.appendingPathComponent(".venv/bin/python").path
         let driver = Host.packageRoot.appendingPathComponent("Tests/tools/ui_check.py").path
         let run = try Host.run([python, driver, server.base + "/ui/#token=" + server.adminToken, id, screenshot, "50"])

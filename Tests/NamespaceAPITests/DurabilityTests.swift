@@ -23,7 +23,10 @@ import Testing
     @Test func sandboxesAndExitCodesSurviveKill9() async throws {
         try #require(Host.isRoot, "needs root to create sandboxes")
         let directory = try Self.stateDirectory()
-        defer { killSandboxes(in: directory); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            killSandboxes(in: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let first = try ServerBinary(stateDirectory: directory)
         try #require(first.isListening, "server did not start: \(first.output)")
         var created: [String: [String: Any]] = [:]
@@ -65,13 +68,17 @@ import Testing
     @Test func kill9DuringABurstLosesNoAcknowledgedSandbox() async throws {
         try #require(Host.isRoot, "needs root to create sandboxes")
         let directory = try Self.stateDirectory()
-        defer { killSandboxes(in: directory); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            killSandboxes(in: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let first = try ServerBinary(stateDirectory: directory)
         try #require(first.isListening, "server did not start: \(first.output)")
         let acknowledged = try await withThrowingTaskGroup(of: String?.self) { group in
             for index in 0..<40 {
                 group.addTask {
-                    let result = try? await first.request("POST", "/sandboxes", json: #"{"command":["sleep","300"],"labels":{"n":"\#(index)"}}"#)
+                    let result = try? await first.request(
+                        "POST", "/sandboxes", json: #"{"command":["sleep","300"],"labels":{"n":"\#(index)"}}"#)
                     return result?.status == 201 ? result?.json["id"] as? String : nil
                 }
             }
@@ -114,10 +121,14 @@ import Testing
     @Test func aStartThatFailsAfterItsEntryWasWrittenIsGoneAfterKill9() async throws {
         try #require(Host.isRoot, "needs root to create sandboxes")
         let directory = try Self.stateDirectory()
-        defer { killSandboxes(in: directory); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            killSandboxes(in: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let first = try ServerBinary(stateDirectory: directory)
         try #require(first.isListening, "server did not start: \(first.output)")
-        let failed = try await first.request("POST", "/sandboxes", json: #"{"name":"doomed","command":["/bin/true"],"rootfs":"/nonexistent-rootfs-nsd"}"#)
+        let failed = try await first.request(
+            "POST", "/sandboxes", json: #"{"name":"doomed","command":["/bin/true"],"rootfs":"/nonexistent-rootfs-nsd"}"#)
         #expect(failed.status == 422, "\(failed.text)")
         #expect(failed.json["type"] as? String == "urn:namespaced:problem:spawn-failed")
         let kept = try await Self.create(first, #"{"name":"kept","command":["sleep","300"]}"#)
@@ -140,7 +151,10 @@ import Testing
     func damagedSnapshotFallsBackToThePreviousGeneration(damage: String) async throws {
         try #require(Host.isRoot, "needs root to create sandboxes")
         let directory = try Self.stateDirectory()
-        defer { killSandboxes(in: directory); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            killSandboxes(in: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let id = try await Self.prepareGenerations(directory)
         let newest = try Self.newestSnapshot(directory)
         let original = try Data(contentsOf: URL(fileURLWithPath: newest))
@@ -148,7 +162,9 @@ import Testing
         switch damage {
         case "truncated": bad = original.prefix(original.count / 2)
         case "garbage": bad = Data((0..<512).map { UInt8(truncatingIfNeeded: $0 &* 37) })
-        default: bad = Data(String(decoding: original, as: UTF8.self).replacingOccurrences(of: "\"format\":1", with: "\"format\":99").utf8)
+        default:
+            bad = Data(
+                String(decoding: original, as: UTF8.self).replacingOccurrences(of: "\"format\":1", with: "\"format\":99").utf8)
         }
         try bad.write(to: URL(fileURLWithPath: newest))
         let server = try ServerBinary(stateDirectory: directory)
@@ -192,7 +208,10 @@ import Testing
         try #require(try Host.run(["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", directory]).status == 0)
         defer { _ = try? Host.run(["umount", "-l", directory]) }
         let server = try ServerBinary(stateDirectory: directory)
-        defer { server.stop(); killSandboxes(in: directory) }
+        defer {
+            server.stop()
+            killSandboxes(in: directory)
+        }
         try #require(server.isListening, "\(server.output)")
         _ = try await Self.create(server, #"{"name":"before","command":["sleep","300"]}"#)
         // Fill the file system to the last byte.
@@ -203,8 +222,12 @@ import Testing
         var acknowledged = 1
         var refused: HTTPResult?
         for index in 0..<40 {
-            let result = try await server.request("POST", "/sandboxes", json: #"{"name":"after-\#(index)","command":["sleep","300"]}"#)
-            if result.status == 201 { acknowledged += 1; continue }
+            let result = try await server.request(
+                "POST", "/sandboxes", json: #"{"name":"after-\#(index)","command":["sleep","300"]}"#)
+            if result.status == 201 {
+                acknowledged += 1
+                continue
+            }
             refused = result
             #expect(try await server.request("GET", "/sandboxes/after-\(index)").status == 404)
             break
@@ -220,7 +243,10 @@ import Testing
     @Test func sigtermExitsZeroAndSandboxesKeepRunning() async throws {
         try #require(Host.isRoot, "needs root to create sandboxes")
         let directory = try Self.stateDirectory()
-        defer { killSandboxes(in: directory); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            killSandboxes(in: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let first = try ServerBinary(stateDirectory: directory)
         try #require(first.isListening)
         let sandbox = try await Self.create(first, #"{"command":["sleep","300"]}"#)
@@ -247,7 +273,10 @@ import Testing
     @Test func idempotencyKeySurvivesARestart() async throws {
         try #require(Host.isRoot, "needs root to create sandboxes")
         let directory = try Self.stateDirectory()
-        defer { killSandboxes(in: directory); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            killSandboxes(in: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let first = try ServerBinary(stateDirectory: directory)
         try #require(first.isListening)
         let body = #"{"command":["sleep","300"]}"#

@@ -15,7 +15,9 @@ import Testing
             address.sin_port = port.bigEndian
             address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
             _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         } else {
             fd = RawClient.connect(port: port, timeout: 10)
@@ -75,7 +77,9 @@ import Testing
         let heard = listeners.filter { Self.read($0, until: id, seconds: 5).contains(id) }.count
         #expect(heard == 301)
         let metrics = try await server.request("GET", "/metrics")
-        #expect(metrics.text.contains("namespaced_event_listeners 301"), "\(metrics.text.split(separator: "\n").filter { $0.contains("listeners") })")
+        #expect(
+            metrics.text.contains("namespaced_event_listeners 301"),
+            "\(metrics.text.split(separator: "\n").filter { $0.contains("listeners") })")
         _ = try await server.request("DELETE", "/sandboxes/\(id)")
     }
 
@@ -101,15 +105,20 @@ import Testing
         #expect(await eventuallyAsync(10) { reader.events.count == 12 })
         #expect(reader.events.compactMap { $0.json["id"] as? String } == ids)
         let metrics = try await server.get("/metrics").text
-        #expect(metrics.contains("namespaced_event_listeners_dropped_total 1"),
-                "\(metrics.split(separator: "\n").filter { $0.contains("listeners") })")
+        #expect(
+            metrics.contains("namespaced_event_listeners_dropped_total 1"),
+            "\(metrics.split(separator: "\n").filter { $0.contains("listeners") })")
         // The stuck client finds its connection closed once it reads what the kernel held for it.
         var buffer = [UInt8](repeating: 0, count: 65536)
         var closed = false
         let deadline = Date().addingTimeInterval(5)
         while !closed, Date() < deadline {
             let n = buffer.withUnsafeMutableBytes { recv(stuck, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if n == 0 || (n < 0 && errno != EAGAIN) { closed = true } else if n < 0 { try await Task.sleep(for: .milliseconds(20)) }
+            if n == 0 || (n < 0 && errno != EAGAIN) {
+                closed = true
+            } else if n < 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
         }
         #expect(closed, "the dropped listener's connection is still open")
         for id in ids { _ = try await server.deleteSandbox(id) }

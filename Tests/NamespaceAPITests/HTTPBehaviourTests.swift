@@ -21,9 +21,10 @@ struct HTTPBehaviourTests {
     @Test func pidFilterReturnsExactlyTheProcessNamespaces() async throws {
         let server = try TestServer()
         let result = try await server.get("/namespaces?pid=\(getpid())")
-        let expected = Set(["mnt", "uts", "ipc", "pid", "net", "user", "cgroup", "time"].compactMap {
-            Host.readlinkInode("/proc/self/ns/\($0)")
-        })
+        let expected = Set(
+            ["mnt", "uts", "ipc", "pid", "net", "user", "cgroup", "time"].compactMap {
+                Host.readlinkInode("/proc/self/ns/\($0)")
+            })
         #expect(Set(result.items.map { ($0["inode"] as! NSNumber).uint64Value }) == expected)
         let narrowed = try await server.get("/namespaces?pid=\(getpid())&type=uts")
         #expect(narrowed.items.map { ($0["inode"] as! NSNumber).uint64Value } == [Host.readlinkInode("/proc/self/ns/uts")!])
@@ -33,8 +34,10 @@ struct HTTPBehaviourTests {
         try #require(Host.isRoot, "needs root to start a process as another uid")
         let server = try TestServer()
         let uid = 40000 + Int(getpid() % 1000)
-        let sleeper = try Background(["setpriv", "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups",
-                                      "unshare", "--user", "--uts", "sleep", "60"])
+        let sleeper = try Background([
+            "setpriv", "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups",
+            "unshare", "--user", "--uts", "sleep", "60",
+        ])
         #expect(eventually { Host.readlinkInode("/proc/\(sleeper.pid)/ns/uts") != Host.readlinkInode("/proc/self/ns/uts") })
         let result = try await server.get("/namespaces?uid=\(uid)")
         let inodes = Set(result.items.map { ($0["inode"] as! NSNumber).uint64Value })
@@ -44,9 +47,11 @@ struct HTTPBehaviourTests {
         sleeper.stop()
     }
 
-    @Test(arguments: ["/namespaces?type=bogus", "/namespaces?type=pid,", "/namespaces?pid=abc", "/namespaces?pid=0",
-                      "/namespaces?pid=-1", "/namespaces?uid=x", "/namespaces?uid=99999999999", "/namespaces?colour=red",
-                      "/namespaces/bogus/1", "/namespaces/pid/abc", "/processes/abc/namespaces", "/limits?x=1"])
+    @Test(arguments: [
+        "/namespaces?type=bogus", "/namespaces?type=pid,", "/namespaces?pid=abc", "/namespaces?pid=0",
+        "/namespaces?pid=-1", "/namespaces?uid=x", "/namespaces?uid=99999999999", "/namespaces?colour=red",
+        "/namespaces/bogus/1", "/namespaces/pid/abc", "/processes/abc/namespaces", "/limits?x=1",
+    ])
     func badQueriesAnswer400WithAProblem(path: String) async throws {
         let server = try TestServer()
         let result = try await server.get(path)
@@ -88,9 +93,11 @@ struct HTTPBehaviourTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-big-\(getpid())")
         try Data(repeating: 0x61, count: 2 << 20).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try Host.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Transfer-Encoding: chunked",
-                                   "-H", "Content-Type: application/json", "--data-binary", "@\(file.path)",
-                                   server.base + "/sandboxes"])
+        let result = try Host.run([
+            "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Transfer-Encoding: chunked",
+            "-H", "Content-Type: application/json", "--data-binary", "@\(file.path)",
+            server.base + "/sandboxes",
+        ])
         #expect(result.output == "413")
     }
 
@@ -131,7 +138,9 @@ struct HTTPBehaviourTests {
             #expect(item["sysctl"] as? String == sysctl)
             let max = Int(try String(contentsOfFile: sysctl, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
             #expect((item["max"] as? NSNumber)?.intValue == max)
-            #expect((item["available"] as! NSNumber).intValue == (item["max"] as! NSNumber).intValue - (item["used"] as! NSNumber).intValue)
+            #expect(
+                (item["available"] as! NSNumber).intValue == (item["max"] as! NSNumber).intValue
+                    - (item["used"] as! NSNumber).intValue)
         }
     }
 
@@ -150,7 +159,9 @@ struct HTTPBehaviourTests {
         var compared = false
         for _ in 0..<50 where !compared {
             let listed0 = try await listedIPC()
-            let (used1, listed1, used2, listed2) = (try await usedIPC(), try await listedIPC(), try await usedIPC(), try await listedIPC())
+            let (used1, listed1, used2, listed2) = (
+                try await usedIPC(), try await listedIPC(), try await usedIPC(), try await listedIPC()
+            )
             if used1 == used2, listed0 == listed1, listed1 == listed2 {
                 #expect(used1 == listed1 - 1, "every listed ipc namespace but the host's is counted")
                 #expect(used1 >= 1)
@@ -183,6 +194,8 @@ struct HTTPBehaviourTests {
         let server = try TestServer()
         let result = try await server.get("/version")
         #expect(result.json["apiVersion"] as? String == "v1")
-        #expect(result.json["kernel"] as? String == (try Host.run(["uname", "-r"]).output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(
+            result.json["kernel"] as? String
+                == (try Host.run(["uname", "-r"]).output.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 }

@@ -12,21 +12,23 @@ import Testing
         let root = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
         var result: [UInt64: LsnsEntry] = [:]
         for item in root["namespaces"] as! [[String: Any]] {
-            let entry = LsnsEntry(ns: (item["ns"] as! NSNumber).uint64Value, type: item["type"] as! String,
-                                  nprocs: (item["nprocs"] as? NSNumber)?.intValue ?? 0,
-                                  pid: (item["pid"] as? NSNumber)?.intValue,
-                                  ons: (item["ons"] as? NSNumber)?.uint64Value ?? 0,
-                                  pns: (item["pns"] as? NSNumber)?.uint64Value ?? 0)
+            let entry = LsnsEntry(
+                ns: (item["ns"] as! NSNumber).uint64Value, type: item["type"] as! String,
+                nprocs: (item["nprocs"] as? NSNumber)?.intValue ?? 0,
+                pid: (item["pid"] as? NSNumber)?.intValue,
+                ons: (item["ons"] as? NSNumber)?.uint64Value ?? 0,
+                pns: (item["pns"] as? NSNumber)?.uint64Value ?? 0)
             result[entry.ns] = entry
         }
         return result
     }
 
     static func entry(_ item: [String: Any]) -> LsnsEntry {
-        LsnsEntry(ns: (item["inode"] as! NSNumber).uint64Value, type: item["type"] as! String,
-                  nprocs: (item["nprocs"] as! NSNumber).intValue, pid: (item["pid"] as? NSNumber)?.intValue,
-                  ons: (item["owner"] as? NSNumber)?.uint64Value ?? 0,
-                  pns: (item["parent"] as? NSNumber)?.uint64Value ?? 0)
+        LsnsEntry(
+            ns: (item["inode"] as! NSNumber).uint64Value, type: item["type"] as! String,
+            nprocs: (item["nprocs"] as! NSNumber).intValue, pid: (item["pid"] as? NSNumber)?.intValue,
+            ons: (item["owner"] as? NSNumber)?.uint64Value ?? 0,
+            pns: (item["parent"] as? NSNumber)?.uint64Value ?? 0)
     }
 
     @Test func matchesLsnsForHostAndUnshareNamespaces() async throws {
@@ -34,7 +36,9 @@ import Testing
         let server = try TestServer()
         // Namespaces of every type, including a user namespace with a pid namespace below it.
         let sandboxes = try [
-            Background(["unshare", "--fork", "--pid", "--mount-proc", "--uts", "--ipc", "--net", "--cgroup", "--time", "sleep", "60"]),
+            Background([
+                "unshare", "--fork", "--pid", "--mount-proc", "--uts", "--ipc", "--net", "--cgroup", "--time", "sleep", "60",
+            ]),
             Background(["unshare", "--user", "--map-root-user", "--fork", "--pid", "--mount-proc", "sleep", "60"]),
         ]
         #expect(eventually { sandboxes.allSatisfy { $0.descendants.count >= 1 } })
@@ -49,9 +53,17 @@ import Testing
         // What lsns saw the same way twice is settled; the API must agree with every such entry.
         let stable = before.filter { after[$0.key] == $0.value }
         #expect(stable.count >= 8)
-        let created = Set(sleepers.flatMap { pid in
-            ["mnt", "uts", "ipc", "pid", "net", "user", "cgroup", "time"].compactMap { Host.readlinkInode("/proc/\(pid)/ns/\($0)") }
-        }).subtracting(Set(["mnt", "uts", "ipc", "pid", "net", "user", "cgroup", "time"].compactMap { Host.readlinkInode("/proc/self/ns/\($0)") }))
+        let created = Set(
+            sleepers.flatMap { pid in
+                ["mnt", "uts", "ipc", "pid", "net", "user", "cgroup", "time"].compactMap {
+                    Host.readlinkInode("/proc/\(pid)/ns/\($0)")
+                }
+            }
+        ).subtracting(
+            Set(
+                ["mnt", "uts", "ipc", "pid", "net", "user", "cgroup", "time"].compactMap {
+                    Host.readlinkInode("/proc/self/ns/\($0)")
+                }))
         #expect(created.count >= 9)
         for (inode, expected) in stable {
             let found = try #require(ours[inode], "lsns lists inode \(inode), the API does not")

@@ -6,7 +6,8 @@ import Testing
     @Test func linesArriveWhileTheCommandRunsAndTheStreamEndsAtExitWithEveryByte() async throws {
         let server = try TestServer()
         // The command writes a line, then waits (in its private /tmp) for the test to let it go on.
-        let script = "echo line 1; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo line 2; "
+        let script =
+            "echo line 1; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo line 2; "
             + "head -c 200000 /dev/zero | tr '\\0' x; echo; echo end"
         try await server.withSandbox(["command": ["/bin/sh", "-c", script]]) { sandbox in
             let follow = try CurlStream(server.base + "/sandboxes/\(sandbox.id)/logs?follow=true")

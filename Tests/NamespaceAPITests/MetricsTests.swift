@@ -23,8 +23,9 @@ import Testing
         try #require(parsed.status == 0, "the Prometheus parser refused the exposition: \(result.text.prefix(400))")
         let list = try #require(try JSONSerialization.jsonObject(with: Data(parsed.output.utf8)) as? [[String: Any]])
         return list.map {
-            Sample(name: $0["name"] as? String ?? "", labels: $0["labels"] as? [String: String] ?? [:],
-                   value: ($0["value"] as? NSNumber)?.doubleValue ?? .nan)
+            Sample(
+                name: $0["name"] as? String ?? "", labels: $0["labels"] as? [String: String] ?? [:],
+                value: ($0["value"] as? NSNumber)?.doubleValue ?? .nan)
         }
     }
 
@@ -44,7 +45,8 @@ import Testing
         let after = try await Self.scrape(server)
 
         let namespaces = ["method": "GET", "route": "/namespaces", "status": "200"]
-        let grew = (Self.value(after, "namespaced_http_requests_total", namespaces) ?? 0)
+        let grew =
+            (Self.value(after, "namespaced_http_requests_total", namespaces) ?? 0)
             - (Self.value(before, "namespaced_http_requests_total", namespaces) ?? 0)
         #expect(grew == 5)
         // The route's pattern is the label, never the raw path.
@@ -77,7 +79,8 @@ import Testing
         let limits = try await server.get("/limits").items
         for limit in limits {
             let type = limit["type"] as? String ?? ""
-            #expect(Self.value(after, "namespaced_namespace_limit_max", ["type": type]) == (limit["max"] as? NSNumber)?.doubleValue)
+            #expect(
+                Self.value(after, "namespaced_namespace_limit_max", ["type": type]) == (limit["max"] as? NSNumber)?.doubleValue)
         }
         _ = try await server.deleteSandbox(running.id)
         _ = try await server.deleteSandbox(exited.id)

@@ -11,7 +11,10 @@ struct OpenAPIContractTests {
         var inPaths = false
         var path: String?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("paths:") { inPaths = true; continue }
+            if line.hasPrefix("paths:") {
+                inPaths = true
+                continue
+            }
             if inPaths, let first = line.first, first != " " { break }
             guard inPaths else { continue }
             if line.hasPrefix("  /"), line.hasSuffix(":") {
@@ -36,8 +39,11 @@ struct OpenAPIContractTests {
     @Test func problemTypesInTheDocumentAreTheOnesTheServerUses() throws {
         let url = Host.packageRoot.appendingPathComponent("api/openapi.yaml")
         let text = try String(contentsOf: url, encoding: .utf8)
-        for slug in ["invalid-request", "unauthorized", "not-found", "method-not-allowed", "conflict", "payload-too-large",
-                     "unsupported-media-type", "namespace-limit", "sandbox-quota", "spawn-failed", "internal", "storage-unavailable", "unavailable", "exec-limit", "idempotency-mismatch"] {
+        for slug in [
+            "invalid-request", "unauthorized", "not-found", "method-not-allowed", "conflict", "payload-too-large",
+            "unsupported-media-type", "namespace-limit", "sandbox-quota", "spawn-failed", "internal", "storage-unavailable",
+            "unavailable", "exec-limit", "idempotency-mismatch",
+        ] {
             #expect(text.contains("urn:namespaced:problem:\(slug)"), "\(slug) is not documented")
         }
     }

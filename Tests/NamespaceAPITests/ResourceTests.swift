@@ -29,7 +29,9 @@ import Testing
         let layout = server.sandboxes.cgroups
         let parents = (layout.unified.map { [$0] } ?? []) + Array(layout.parents.values)
         return Set(parents).flatMap { parent in
-            ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).filter { $0.count == 32 }.map { parent + "/" + $0 }
+            ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).filter { $0.count == 32 }.map {
+                parent + "/" + $0
+            }
         }
     }
 
@@ -80,15 +82,19 @@ import Testing
         let server = try TestServer()
         try #require(server.sandboxes.cgroups.parents[.memory] != nil, "skipped: this host has no memory controller")
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "skipped: no python3")
-        let spec: [String: Any] = ["command": ["/usr/bin/python3", "-c", "b = bytearray(512 << 20); print('survived')"],
-                                   "resources": ["memoryBytes": 64 << 20]]
+        let spec: [String: Any] = [
+            "command": ["/usr/bin/python3", "-c", "b = bytearray(512 << 20); print('survived')"],
+            "resources": ["memoryBytes": 64 << 20],
+        ]
         try await server.withSandbox(spec) { sandbox in
             let exited = try await server.waitSandbox(sandbox.id)
             #expect(exited["signal"] as? String == "SIGKILL", "\(exited)")
             #expect(exited["oomKilled"] as? Bool == true)
             let directory = try #require(Self.directory(server, .memory, sandbox.id))
             let unified = server.sandboxes.cgroups.unified.map { directory.hasPrefix($0) } ?? false
-            let kills = unified ? Self.keyed(directory + "/memory.events", "oom_kill") : Self.keyed(directory + "/memory.oom_control", "oom_kill")
+            let kills =
+                unified
+                ? Self.keyed(directory + "/memory.events", "oom_kill") : Self.keyed(directory + "/memory.oom_control", "oom_kill")
             #expect((kills ?? 0) >= 1, "the kernel's own count of OOM kills")
             #expect(try await server.logs(sandbox.id).isEmpty)
             let stats = try await Self.stats(server, sandbox.id)
@@ -170,8 +176,10 @@ import Testing
         if driver == .v1 { try #require(server.sandboxes.cgroups.parents[.freezer] != nil, "skipped: no v1 freezer") }
         let escape = "setsid nohup sleep 1000 >/dev/null 2>&1 & (sleep 1001 >/dev/null 2>&1 &); echo forked"
         for keepRunning in [true, false] {
-            let spec: [String: Any] = ["command": ["/bin/sh", "-c", escape + (keepRunning ? "; sleep 1002" : "")],
-                                       "namespaces": ["mnt"], "privileged": true]
+            let spec: [String: Any] = [
+                "command": ["/bin/sh", "-c", escape + (keepRunning ? "; sleep 1002" : "")],
+                "namespaces": ["mnt"], "privileged": true,
+            ]
             let sandbox = try await server.createSandbox(spec)
             let path = try #require(sandbox["cgroup"] as? String)
             _ = try await server.logs(sandbox.id) { $0.contains("forked") }
@@ -197,7 +205,8 @@ import Testing
         let server = try TestServer(cgroupDriver: .v2)
         try #require(server.sandboxes.cgroups.enabled, "skipped: no cgroup2 hierarchy")
         try #require(server.sandboxes.cgroups.parents[.memory] == nil, "skipped: this host's cgroup2 has a memory controller")
-        let refused = try await server.postJSON("/sandboxes", ["command": ["sleep", "30"], "resources": ["memoryBytes": 64 << 20]])
+        let refused = try await server.postJSON(
+            "/sandboxes", ["command": ["sleep", "30"], "resources": ["memoryBytes": 64 << 20]])
         #expect(refused.status == 422, "\(refused.text)")
         #expect(refused.json["type"] as? String == "urn:namespaced:problem:resource-unavailable")
         #expect(refused.json["controller"] as? String == "memory")
@@ -245,7 +254,8 @@ import Testing
         let first = try ServerBinary(stateDirectory: directory)
         try #require(first.isListening, "\(first.output)")
         #expect(first.output.contains("cgroups: driver auto"), "the layout is logged at start: \(first.output)")
-        let created = try await first.request("POST", "/sandboxes", json: #"{"command": ["sleep", "300"], "resources": {"pids": 32}}"#)
+        let created = try await first.request(
+            "POST", "/sandboxes", json: #"{"command": ["sleep", "300"], "resources": {"pids": 32}}"#)
         try #require(created.status == 201, "\(created.text)")
         let id = try #require(created.json["id"] as? String)
         let path = try #require(created.json["cgroup"] as? String)

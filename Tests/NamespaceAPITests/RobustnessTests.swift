@@ -69,8 +69,12 @@ import Glibc
     }
 
     static func hostileCases(sandbox sid: String) -> [Hostile] {
-        func post(_ path: String, _ body: String, type: String? = "application/json", headers: [(String, String)] = []) -> RawRequest {
-            RawRequest(method: "POST", target: path, headers: (type.map { [("Content-Type", $0)] } ?? []) + headers, body: Array(body.utf8))
+        func post(_ path: String, _ body: String, type: String? = "application/json", headers: [(String, String)] = [])
+            -> RawRequest
+        {
+            RawRequest(
+                method: "POST", target: path, headers: (type.map { [("Content-Type", $0)] } ?? []) + headers,
+                body: Array(body.utf8))
         }
         func postBytes(_ path: String, _ body: [UInt8]) -> RawRequest {
             RawRequest(method: "POST", target: path, headers: [("Content-Type", "application/json")], body: body)
@@ -89,81 +93,194 @@ import Glibc
         let bad: Set<Int> = [400]
         var cases: [Hostile] = [
             // NUL bytes
-            Hostile(name: "NUL in query value (type)", request: .get("/namespaces?type=pid%00junk"), statuses: bad, detail: "type"),
-            Hostile(name: "NUL in query value (state)", request: .get("/sandboxes?state=running%00junk"), statuses: bad, detail: "state"),
+            Hostile(
+                name: "NUL in query value (type)", request: .get("/namespaces?type=pid%00junk"), statuses: bad, detail: "type"),
+            Hostile(
+                name: "NUL in query value (state)", request: .get("/sandboxes?state=running%00junk"), statuses: bad,
+                detail: "state"),
             Hostile(name: "NUL in numeric query (pid)", request: .get("/namespaces?pid=1%00"), statuses: bad, detail: "pid"),
             Hostile(name: "NUL in query name", request: .get("/namespaces?type%00x=pid"), statuses: bad, detail: "type"),
-            Hostile(name: "NUL in path after the id", request: .get("/sandboxes/\(sid)%00junk"), statuses: [400, 404], detail: nil),
-            Hostile(name: "NUL in path before /logs", request: .get("/sandboxes/\(sid)%00/logs"), statuses: [400, 404], detail: nil),
+            Hostile(
+                name: "NUL in path after the id", request: .get("/sandboxes/\(sid)%00junk"), statuses: [400, 404], detail: nil),
+            Hostile(
+                name: "NUL in path before /logs", request: .get("/sandboxes/\(sid)%00/logs"), statuses: [400, 404], detail: nil),
             Hostile(name: "NUL in path of a route", request: .get("/limits%00junk"), statuses: [400, 404], detail: nil),
-            Hostile(name: "raw NUL byte inside a JSON string", request: postBytes("/sandboxes", rawNUL), statuses: bad, detail: nil),
-            Hostile(name: "\\u0000 in command", request: post("/sandboxes", #"{"command": ["/bin/echo", "a\u0000b"]}"#), statuses: bad, detail: "command[1]"),
-            Hostile(name: "\\u0000 in name", request: post("/sandboxes", #"{"command": ["true"], "name": "a\u0000b"}"#), statuses: bad, detail: "name"),
-            Hostile(name: "\\u0000 in cwd", request: post("/sandboxes", #"{"command": ["true"], "cwd": "/tmp\u0000/x"}"#), statuses: bad, detail: "cwd"),
-            Hostile(name: "\\u0000 in hostname", request: post("/sandboxes", #"{"command": ["true"], "hostname": "a\u0000b"}"#), statuses: bad, detail: "hostname"),
-            Hostile(name: "\\u0000 in a label key", request: post("/sandboxes", #"{"command": ["true"], "labels": {"a\u0000b": "x"}}"#), statuses: bad, detail: "labels"),
-            Hostile(name: "\\u0000 in an exec argument", request: post(exec, #"{"command": ["/bin/echo", "a\u0000b"]}"#), statuses: bad, detail: "command[1]"),
-            Hostile(name: "\\u0000 in an exec env value", request: post(exec, #"{"command": ["true"], "env": {"A": "x\u0000"}}"#), statuses: bad, detail: "env"),
+            Hostile(
+                name: "raw NUL byte inside a JSON string", request: postBytes("/sandboxes", rawNUL), statuses: bad, detail: nil),
+            Hostile(
+                name: "\\u0000 in command", request: post("/sandboxes", #"{"command": ["/bin/echo", "a\u0000b"]}"#),
+                statuses: bad, detail: "command[1]"),
+            Hostile(
+                name: "\\u0000 in name", request: post("/sandboxes", #"{"command": ["true"], "name": "a\u0000b"}"#),
+                statuses: bad, detail: "name"),
+            Hostile(
+                name: "\\u0000 in cwd", request: post("/sandboxes", #"{"command": ["true"], "cwd": "/tmp\u0000/x"}"#),
+                statuses: bad, detail: "cwd"),
+            Hostile(
+                name: "\\u0000 in hostname", request: post("/sandboxes", #"{"command": ["true"], "hostname": "a\u0000b"}"#),
+                statuses: bad, detail: "hostname"),
+            Hostile(
+                name: "\\u0000 in a label key",
+                request: post("/sandboxes", #"{"command": ["true"], "labels": {"a\u0000b": "x"}}"#), statuses: bad,
+                detail: "labels"),
+            Hostile(
+                name: "\\u0000 in an exec argument", request: post(exec, #"{"command": ["/bin/echo", "a\u0000b"]}"#),
+                statuses: bad, detail: "command[1]"),
+            Hostile(
+                name: "\\u0000 in an exec env value", request: post(exec, #"{"command": ["true"], "env": {"A": "x\u0000"}}"#),
+                statuses: bad, detail: "env"),
             // .. and traversal
-            Hostile(name: "dot-dot segment in the route", request: .get("/sandboxes/../namespaces"), statuses: [400, 404], detail: nil),
-            Hostile(name: "dot-dot as the sandbox ref of logs", request: .get("/sandboxes/../logs"), statuses: [400, 404], detail: nil),
-            Hostile(name: "encoded ..%2f..%2fetc as logs id", request: .get("/sandboxes/..%2f..%2fetc/logs"), statuses: [400, 404], detail: nil),
-            Hostile(name: "encoded traversal as the ref", request: .get("/sandboxes/..%2f..%2f..%2fetc%2fpasswd"), statuses: [400, 404], detail: nil),
-            Hostile(name: "%2e%2e as the ref of logs", request: .get("/sandboxes/%2e%2e/logs?stream=stdout"), statuses: [400, 404], detail: nil),
-            Hostile(name: "traversal in the stream parameter", request: .get("/sandboxes/\(sid)/logs?stream=../../../../etc/passwd"), statuses: bad, detail: "stream"),
-            Hostile(name: "rootfs with ..", request: post("/sandboxes", #"{"command": ["true"], "rootfs": "/srv/../etc"}"#), statuses: bad, detail: "rootfs"),
-            Hostile(name: "exec cwd with ..", request: post(exec, #"{"command": ["true"], "cwd": "/tmp/../etc"}"#), statuses: bad, detail: "cwd"),
-            Hostile(name: "name ..", request: post("/sandboxes", #"{"command": ["true"], "name": ".."}"#), statuses: bad, detail: "name"),
-            Hostile(name: "name with a slash", request: post("/sandboxes", #"{"command": ["true"], "name": "a/../b"}"#), statuses: bad, detail: "name"),
+            Hostile(
+                name: "dot-dot segment in the route", request: .get("/sandboxes/../namespaces"), statuses: [400, 404], detail: nil
+            ),
+            Hostile(
+                name: "dot-dot as the sandbox ref of logs", request: .get("/sandboxes/../logs"), statuses: [400, 404], detail: nil
+            ),
+            Hostile(
+                name: "encoded ..%2f..%2fetc as logs id", request: .get("/sandboxes/..%2f..%2fetc/logs"), statuses: [400, 404],
+                detail: nil),
+            Hostile(
+                name: "encoded traversal as the ref", request: .get("/sandboxes/..%2f..%2f..%2fetc%2fpasswd"),
+                statuses: [400, 404], detail: nil),
+            Hostile(
+                name: "%2e%2e as the ref of logs", request: .get("/sandboxes/%2e%2e/logs?stream=stdout"), statuses: [400, 404],
+                detail: nil),
+            Hostile(
+                name: "traversal in the stream parameter", request: .get("/sandboxes/\(sid)/logs?stream=../../../../etc/passwd"),
+                statuses: bad, detail: "stream"),
+            Hostile(
+                name: "rootfs with ..", request: post("/sandboxes", #"{"command": ["true"], "rootfs": "/srv/../etc"}"#),
+                statuses: bad, detail: "rootfs"),
+            Hostile(
+                name: "exec cwd with ..", request: post(exec, #"{"command": ["true"], "cwd": "/tmp/../etc"}"#), statuses: bad,
+                detail: "cwd"),
+            Hostile(
+                name: "name ..", request: post("/sandboxes", #"{"command": ["true"], "name": ".."}"#), statuses: bad,
+                detail: "name"),
+            Hostile(
+                name: "name with a slash", request: post("/sandboxes", #"{"command": ["true"], "name": "a/../b"}"#),
+                statuses: bad, detail: "name"),
             // names
-            Hostile(name: "uppercase name", request: post("/sandboxes", #"{"command": ["true"], "name": "Web-1"}"#), statuses: bad, detail: "name"),
-            Hostile(name: "unicode name", request: post("/sandboxes", #"{"command": ["true"], "name": "wéb-1"}"#), statuses: bad, detail: "name"),
-            Hostile(name: "name with a newline", request: post("/sandboxes", #"{"command": ["true"], "name": "a\nb"}"#), statuses: bad, detail: "name"),
+            Hostile(
+                name: "uppercase name", request: post("/sandboxes", #"{"command": ["true"], "name": "Web-1"}"#), statuses: bad,
+                detail: "name"),
+            Hostile(
+                name: "unicode name", request: post("/sandboxes", #"{"command": ["true"], "name": "wéb-1"}"#), statuses: bad,
+                detail: "name"),
+            Hostile(
+                name: "name with a newline", request: post("/sandboxes", #"{"command": ["true"], "name": "a\nb"}"#),
+                statuses: bad, detail: "name"),
             // MHD's own limits
-            Hostile(name: "100 KB URL", request: .get("/namespaces?type=" + longValue), statuses: [400, 414, 431], detail: nil, problem: false),
-            Hostile(name: "100 KB header", request: RawRequest(method: "GET", target: "/healthz", headers: [("X-Big", longValue)]),
-                    statuses: [400, 413, 431], detail: nil, problem: false),
-            Hostile(name: "Content-Length beyond 2^64", request: RawRequest(method: "POST", target: "/sandboxes",
-                    headers: [("Content-Type", "application/json"), ("Content-Length", "99999999999999999999999")], body: [], automaticLength: false),
-                    statuses: [400, 413], detail: nil, problem: false),
+            Hostile(
+                name: "100 KB URL", request: .get("/namespaces?type=" + longValue), statuses: [400, 414, 431], detail: nil,
+                problem: false),
+            Hostile(
+                name: "100 KB header", request: RawRequest(method: "GET", target: "/healthz", headers: [("X-Big", longValue)]),
+                statuses: [400, 413, 431], detail: nil, problem: false),
+            Hostile(
+                name: "Content-Length beyond 2^64",
+                request: RawRequest(
+                    method: "POST", target: "/sandboxes",
+                    headers: [("Content-Type", "application/json"), ("Content-Length", "99999999999999999999999")], body: [],
+                    automaticLength: false),
+                statuses: [400, 413], detail: nil, problem: false),
             // bodies
-            Hostile(name: "10,000-element argv", request: postBytes("/sandboxes", json(["command": Array(repeating: "x", count: 10_000)])), statuses: bad, detail: "command"),
+            Hostile(
+                name: "10,000-element argv",
+                request: postBytes("/sandboxes", json(["command": Array(repeating: "x", count: 10_000)])), statuses: bad,
+                detail: "command"),
             Hostile(name: "JSON nested 10,000 deep", request: post("/sandboxes", deep), statuses: bad, detail: "nesting"),
             Hostile(name: "invalid UTF-8 body", request: postBytes("/sandboxes", invalidUTF8), statuses: bad, detail: nil),
-            Hostile(name: "unknown member", request: post("/sandboxes", #"{"command": ["true"], "tty": true}"#), statuses: bad, detail: "tty"),
-            Hostile(name: "unknown nested member", request: post("/sandboxes", #"{"command": ["true"], "namespaces": ["user"], "user": {"uid": 0, "gid": 0, "caps": 1}}"#), statuses: bad, detail: "caps"),
+            Hostile(
+                name: "unknown member", request: post("/sandboxes", #"{"command": ["true"], "tty": true}"#), statuses: bad,
+                detail: "tty"),
+            Hostile(
+                name: "unknown nested member",
+                request: post(
+                    "/sandboxes", #"{"command": ["true"], "namespaces": ["user"], "user": {"uid": 0, "gid": 0, "caps": 1}}"#),
+                statuses: bad, detail: "caps"),
             Hostile(name: "top-level array", request: post("/sandboxes", "[]"), statuses: bad, detail: nil),
             Hostile(name: "top-level null", request: post("/sandboxes", "null"), statuses: bad, detail: nil),
             Hostile(name: "truncated JSON", request: post("/sandboxes", #"{"command": ["true""#), statuses: bad, detail: nil),
             Hostile(name: "empty body", request: post("/sandboxes", ""), statuses: bad, detail: nil),
-            Hostile(name: "text/plain body", request: post("/sandboxes", #"{"command": ["true"]}"#, type: "text/plain"), statuses: [415], detail: "application/json"),
-            Hostile(name: "no Content-Type", request: post("/sandboxes", #"{"command": ["true"]}"#, type: nil), statuses: [415], detail: "application/json"),
-            Hostile(name: "2 MiB body", request: postBytes("/sandboxes", Array(repeating: 0x20, count: 2 << 20)), statuses: [413], detail: "limit"),
-            Hostile(name: "absurd uid", request: post("/sandboxes", #"{"command": ["true"], "namespaces": ["user"], "user": {"uid": 1e300, "gid": 0}}"#), statuses: bad, detail: "uid"),
-            Hostile(name: "absurd time offset", request: post("/sandboxes", #"{"command": ["true"], "namespaces": ["time"], "timeOffsets": {"boottime": 99999999999999999999}}"#), statuses: bad, detail: "boottime"),
-            Hostile(name: "Idempotency-Key with non-ASCII", request: post("/sandboxes", #"{"command": ["true"]}"#, headers: [("Idempotency-Key", "clé")]), statuses: bad, detail: "Idempotency-Key"),
-            Hostile(name: "unknown query parameter on create", request: post("/sandboxes?dryRun=1", #"{"command": ["true"]}"#), statuses: bad, detail: "dryRun"),
+            Hostile(
+                name: "text/plain body", request: post("/sandboxes", #"{"command": ["true"]}"#, type: "text/plain"),
+                statuses: [415], detail: "application/json"),
+            Hostile(
+                name: "no Content-Type", request: post("/sandboxes", #"{"command": ["true"]}"#, type: nil), statuses: [415],
+                detail: "application/json"),
+            Hostile(
+                name: "2 MiB body", request: postBytes("/sandboxes", Array(repeating: 0x20, count: 2 << 20)), statuses: [413],
+                detail: "limit"),
+            Hostile(
+                name: "absurd uid",
+                request: post("/sandboxes", #"{"command": ["true"], "namespaces": ["user"], "user": {"uid": 1e300, "gid": 0}}"#),
+                statuses: bad, detail: "uid"),
+            Hostile(
+                name: "absurd time offset",
+                request: post(
+                    "/sandboxes",
+                    #"{"command": ["true"], "namespaces": ["time"], "timeOffsets": {"boottime": 99999999999999999999}}"#),
+                statuses: bad, detail: "boottime"),
+            Hostile(
+                name: "Idempotency-Key with non-ASCII",
+                request: post("/sandboxes", #"{"command": ["true"]}"#, headers: [("Idempotency-Key", "clé")]), statuses: bad,
+                detail: "Idempotency-Key"),
+            Hostile(
+                name: "unknown query parameter on create", request: post("/sandboxes?dryRun=1", #"{"command": ["true"]}"#),
+                statuses: bad, detail: "dryRun"),
             Hostile(name: "label filter without key", request: .get("/sandboxes?label=%3Dx"), statuses: bad, detail: "label"),
             // exec
-            Hostile(name: "exec timeout 1e308", request: post(exec, #"{"command": ["true"], "timeout": 1e308}"#), statuses: bad, detail: "timeout"),
-            Hostile(name: "exec timeout 1e999", request: post(exec, #"{"command": ["true"], "timeout": 1e999}"#), statuses: bad, detail: nil),
-            Hostile(name: "exec timeout -1", request: post(exec, #"{"command": ["true"], "timeout": -1}"#), statuses: bad, detail: "timeout"),
-            Hostile(name: "exec timeout 0", request: post(exec, #"{"command": ["true"], "timeout": 0}"#), statuses: bad, detail: "timeout"),
-            Hostile(name: "exec timeout \"NaN\"", request: post(exec, #"{"command": ["true"], "timeout": "NaN"}"#), statuses: bad, detail: "timeout"),
-            Hostile(name: "exec timeout NaN literal", request: post(exec, #"{"command": ["true"], "timeout": NaN}"#), statuses: bad, detail: nil),
-            Hostile(name: "exec timeout Infinity literal", request: post(exec, #"{"command": ["true"], "timeout": Infinity}"#), statuses: bad, detail: nil),
-            Hostile(name: "exec 10,000-element argv", request: postBytes(exec, json(["command": Array(repeating: "x", count: 10_000)])), statuses: bad, detail: "command"),
+            Hostile(
+                name: "exec timeout 1e308", request: post(exec, #"{"command": ["true"], "timeout": 1e308}"#), statuses: bad,
+                detail: "timeout"),
+            Hostile(
+                name: "exec timeout 1e999", request: post(exec, #"{"command": ["true"], "timeout": 1e999}"#), statuses: bad,
+                detail: nil),
+            Hostile(
+                name: "exec timeout -1", request: post(exec, #"{"command": ["true"], "timeout": -1}"#), statuses: bad,
+                detail: "timeout"),
+            Hostile(
+                name: "exec timeout 0", request: post(exec, #"{"command": ["true"], "timeout": 0}"#), statuses: bad,
+                detail: "timeout"),
+            Hostile(
+                name: "exec timeout \"NaN\"", request: post(exec, #"{"command": ["true"], "timeout": "NaN"}"#), statuses: bad,
+                detail: "timeout"),
+            Hostile(
+                name: "exec timeout NaN literal", request: post(exec, #"{"command": ["true"], "timeout": NaN}"#), statuses: bad,
+                detail: nil),
+            Hostile(
+                name: "exec timeout Infinity literal", request: post(exec, #"{"command": ["true"], "timeout": Infinity}"#),
+                statuses: bad, detail: nil),
+            Hostile(
+                name: "exec 10,000-element argv",
+                request: postBytes(exec, json(["command": Array(repeating: "x", count: 10_000)])), statuses: bad,
+                detail: "command"),
             Hostile(name: "exec empty command", request: post(exec, #"{"command": []}"#), statuses: bad, detail: "command"),
-            Hostile(name: "exec unknown member", request: post(exec, #"{"command": ["true"], "tty": true}"#), statuses: bad, detail: "tty"),
-            Hostile(name: "exec env key with =", request: post(exec, #"{"command": ["true"], "env": {"A=B": "c"}}"#), statuses: bad, detail: "env"),
+            Hostile(
+                name: "exec unknown member", request: post(exec, #"{"command": ["true"], "tty": true}"#), statuses: bad,
+                detail: "tty"),
+            Hostile(
+                name: "exec env key with =", request: post(exec, #"{"command": ["true"], "env": {"A=B": "c"}}"#), statuses: bad,
+                detail: "env"),
             // wait
-            Hostile(name: "wait timeout 99999999999999999999", request: post(wait + "?timeout=99999999999999999999", "", type: nil), statuses: bad, detail: "timeout"),
-            Hostile(name: "wait timeout -1", request: post(wait + "?timeout=-1", "", type: nil), statuses: bad, detail: "timeout"),
-            Hostile(name: "wait timeout 1.5", request: post(wait + "?timeout=1.5", "", type: nil), statuses: bad, detail: "timeout"),
-            Hostile(name: "wait timeout 301", request: post(wait + "?timeout=301", "", type: nil), statuses: bad, detail: "timeout"),
-            Hostile(name: "wait timeout empty", request: post(wait + "?timeout=", "", type: nil), statuses: bad, detail: "timeout"),
-            Hostile(name: "wait timeout twice", request: post(wait + "?timeout=1&timeout=2", "", type: nil), statuses: bad, detail: "timeout"),
-            Hostile(name: "NUL in wait timeout", request: post(wait + "?timeout=1%00000", "", type: nil), statuses: bad, detail: "timeout"),
+            Hostile(
+                name: "wait timeout 99999999999999999999", request: post(wait + "?timeout=99999999999999999999", "", type: nil),
+                statuses: bad, detail: "timeout"),
+            Hostile(
+                name: "wait timeout -1", request: post(wait + "?timeout=-1", "", type: nil), statuses: bad, detail: "timeout"),
+            Hostile(
+                name: "wait timeout 1.5", request: post(wait + "?timeout=1.5", "", type: nil), statuses: bad, detail: "timeout"),
+            Hostile(
+                name: "wait timeout 301", request: post(wait + "?timeout=301", "", type: nil), statuses: bad, detail: "timeout"),
+            Hostile(
+                name: "wait timeout empty", request: post(wait + "?timeout=", "", type: nil), statuses: bad, detail: "timeout"),
+            Hostile(
+                name: "wait timeout twice", request: post(wait + "?timeout=1&timeout=2", "", type: nil), statuses: bad,
+                detail: "timeout"),
+            Hostile(
+                name: "NUL in wait timeout", request: post(wait + "?timeout=1%00000", "", type: nil), statuses: bad,
+                detail: "timeout"),
             // signal
             Hostile(name: "signal 0", request: post(signal, #"{"signal": 0}"#), statuses: bad, detail: "signal"),
             Hostile(name: "signal 65", request: post(signal, #"{"signal": 65}"#), statuses: bad, detail: "signal"),
@@ -174,21 +291,33 @@ import Glibc
             Hostile(name: "signal null", request: post(signal, #"{"signal": null}"#), statuses: bad, detail: "signal"),
             Hostile(name: "signal empty string", request: post(signal, #"{"signal": ""}"#), statuses: bad, detail: "signal"),
             Hostile(name: "signal missing", request: post(signal, #"{}"#), statuses: bad, detail: "signal"),
-            Hostile(name: "signal with extra member", request: post(signal, #"{"signal": "TERM", "pid": 1}"#), statuses: bad, detail: "pid"),
+            Hostile(
+                name: "signal with extra member", request: post(signal, #"{"signal": "TERM", "pid": 1}"#), statuses: bad,
+                detail: "pid"),
             // methods
-            Hostile(name: "PUT /sandboxes", request: RawRequest(method: "PUT", target: "/sandboxes"), statuses: [405], detail: "PUT"),
-            Hostile(name: "PATCH a sandbox", request: RawRequest(method: "PATCH", target: "/sandboxes/\(sid)"), statuses: [405], detail: "PATCH"),
+            Hostile(
+                name: "PUT /sandboxes", request: RawRequest(method: "PUT", target: "/sandboxes"), statuses: [405], detail: "PUT"),
+            Hostile(
+                name: "PATCH a sandbox", request: RawRequest(method: "PATCH", target: "/sandboxes/\(sid)"), statuses: [405],
+                detail: "PATCH"),
             Hostile(name: "DELETE /healthz", request: .delete("/healthz"), statuses: [405], detail: "DELETE"),
             Hostile(name: "GET exec", request: .get(exec), statuses: [405], detail: "GET"),
             Hostile(name: "DELETE /sandboxes", request: .delete("/sandboxes"), statuses: [405], detail: "DELETE"),
             Hostile(name: "POST /namespaces", request: post("/namespaces", "{}"), statuses: [405], detail: "POST"),
-            Hostile(name: "made-up method", request: RawRequest(method: "BREW", target: "/healthz"), statuses: [405, 501], detail: nil, problem: false),
+            Hostile(
+                name: "made-up method", request: RawRequest(method: "BREW", target: "/healthz"), statuses: [405, 501],
+                detail: nil, problem: false),
             // not found
-            Hostile(name: "DELETE unknown id", request: .delete("/sandboxes/0123456789abcdef0123456789abcdef"), statuses: [404], detail: "0123456789abcdef"),
+            Hostile(
+                name: "DELETE unknown id", request: .delete("/sandboxes/0123456789abcdef0123456789abcdef"), statuses: [404],
+                detail: "0123456789abcdef"),
             Hostile(name: "logs of unknown id", request: .get("/sandboxes/nope/logs"), statuses: [404], detail: "nope"),
         ]
         // Method checks that must not reach the anchor: the wrong method on its own routes.
-        cases.append(Hostile(name: "HEAD exec", request: RawRequest(method: "HEAD", target: exec), statuses: [405], detail: nil, problem: false))
+        cases.append(
+            Hostile(
+                name: "HEAD exec", request: RawRequest(method: "HEAD", target: exec), statuses: [405], detail: nil, problem: false
+            ))
         return cases
     }
 
@@ -267,9 +396,11 @@ import Glibc
         try server.warmUp(sandbox: sandbox.id)
         let baseline = server.fdCount
         let results = parallel(40) { index in
-            server.send(.post("/sandboxes/\(sandbox.id)/exec",
-                              #"{"command": ["/bin/sh", "-c", "echo out-\#(index); echo err-\#(index) >&2; exit \#(index % 7)"]}"#),
-                        timeout: 60)
+            server.send(
+                .post(
+                    "/sandboxes/\(sandbox.id)/exec",
+                    #"{"command": ["/bin/sh", "-c", "echo out-\#(index); echo err-\#(index) >&2; exit \#(index % 7)"]}"#),
+                timeout: 60)
         }
         for (index, result) in results.enumerated() {
             #expect(result.status == 200, "exec \(index): \(result.status) \(result.text.prefix(200))")
@@ -322,13 +453,15 @@ import Glibc
             #expect(server.send(.delete("/sandboxes/\(id)")).status == 204)
         }
         #expect(server.send(.get("/healthz")).status == 200)
-        #expect(server.sandboxDirectories == directories, "left behind: \(Set(server.sandboxDirectories).subtracting(directories))")
+        #expect(
+            server.sandboxDirectories == directories, "left behind: \(Set(server.sandboxDirectories).subtracting(directories))")
         #expect(server.listSignature() == "\(anchor.id)=running", "registry: \(server.listSignature())")
         // One fd of slack: about one full-suite run in five or more ends with a single extra
         // descriptor (not yet explained; see the closing note). A leak per request or per cycle
         // would show as dozens. Both listings are printed to find it.
-        #expect(eventually(5) { server.fdCount <= baseline + 1 },
-                "fds \(server.fdCount) > baseline \(baseline): now \(server.fdTargets), at baseline \(baseTargets)")
+        #expect(
+            eventually(5) { server.fdCount <= baseline + 1 },
+            "fds \(server.fdCount) > baseline \(baseline): now \(server.fdTargets), at baseline \(baseTargets)")
         #expect(eventually(5) { Proc.zombieChildren(of: server.pid).isEmpty }, "zombies: \(Proc.zombieChildren(of: server.pid))")
         #expect(server.send(.delete("/sandboxes/\(anchor.id)")).status == 204)
     }
@@ -340,9 +473,11 @@ import Glibc
         defer { server.stop() }
         #expect(server.send(.get("/healthz")).status == 200)
         #expect(server.send(RawRequest(method: "HEAD", target: "/healthz")).status == 200)
-        let tricks = ["/healthz/../limits", "//limits", "/limits/", "/%6cimits", "/healthz/../sandboxes", "/./limits",
-                      "/healthz%2f..%2flimits", "/HEALTHZ", "/healthz/x", "/namespaces?x=/healthz",
-                      "//healthz/../../sandboxes"]
+        let tricks = [
+            "/healthz/../limits", "//limits", "/limits/", "/%6cimits", "/healthz/../sandboxes", "/./limits",
+            "/healthz%2f..%2flimits", "/HEALTHZ", "/healthz/x", "/namespaces?x=/healthz",
+            "//healthz/../../sandboxes",
+        ]
         for path in tricks {
             for method in ["GET", "HEAD", "POST", "DELETE"] {
                 let answer = server.send(RawRequest(method: method, target: path))
@@ -350,15 +485,21 @@ import Glibc
             }
         }
         // Header tricks.
-        for value in ["Bearer", "Bearer ", "bearer review-token-12", "Bearer  review-token-123",
-                      "Basic review-token-123", "Bearer review-token-12\u{0}3"] {
+        for value in [
+            "Bearer", "Bearer ", "bearer review-token-12", "Bearer  review-token-123",
+            "Basic review-token-123", "Bearer review-token-12\u{0}3",
+        ] {
             let answer = server.send(RawRequest(method: "GET", target: "/limits", headers: [("Authorization", value)]))
             #expect(answer.status == 401, "Authorization '\(value)' answered \(answer.status)")
         }
-        let twice = server.send(RawRequest(method: "GET", target: "/limits",
-                                           headers: [("Authorization", "Bearer wrong"), ("Authorization", "Bearer review-token-123")]))
+        let twice = server.send(
+            RawRequest(
+                method: "GET", target: "/limits",
+                headers: [("Authorization", "Bearer wrong"), ("Authorization", "Bearer review-token-123")]))
         #expect(twice.status == 401, "a second Authorization header was accepted: \(twice.status)")
-        #expect(server.send(RawRequest(method: "GET", target: "/limits", headers: [("Authorization", "Bearer review-token-123")])).status == 200)
+        #expect(
+            server.send(RawRequest(method: "GET", target: "/limits", headers: [("Authorization", "Bearer review-token-123")]))
+                .status == 200)
     }
 
     // MARK: - the access log
@@ -372,8 +513,11 @@ import Glibc
         _ = server.send(.get("/healthz"))
         _ = eventually(2) { server.log.contains("GET /healthz") }
         let lines = server.log.split(separator: "\n")
-        #expect(!lines.contains { $0.hasPrefix("2099-01-01T00:00:00Z notice namespaced: FORGED-LINE") || $0.hasPrefix("FORGED-CRLF") },
-                "the access log contains a forged line:\n\(server.log.suffix(600))")
+        #expect(
+            !lines.contains {
+                $0.hasPrefix("2099-01-01T00:00:00Z notice namespaced: FORGED-LINE") || $0.hasPrefix("FORGED-CRLF")
+            },
+            "the access log contains a forged line:\n\(server.log.suffix(600))")
     }
 
     // MARK: - memory
@@ -392,8 +536,10 @@ import Glibc
         let logs = server.send(.get("/sandboxes/\(id)/logs"), timeout: 120)
         let after = server.peakRSSKiB
         #expect(server.isRunning)
-        #expect(after - before < 32 * 1024,
-                "GET /logs raised the server's peak RSS by \((after - before) / 1024) MiB (status \(logs.status), \(logs.body.count) bytes)")
+        #expect(
+            after - before < 32 * 1024,
+            "GET /logs raised the server's peak RSS by \((after - before) / 1024) MiB (status \(logs.status), \(logs.body.count) bytes)"
+        )
         #expect(server.send(.delete("/sandboxes/\(id)")).status == 204)
     }
 
@@ -435,8 +581,10 @@ import Glibc
             }
             if Date().timeIntervalSince(started) > 25 { break }
         }
-        #expect(killedAfter == nil,
-                "GET /logs had not answered after \(killedAfter ?? 0) s (server RSS +\(grewBy / 1024) MiB); the sandbox had to be killed")
+        #expect(
+            killedAfter == nil,
+            "GET /logs had not answered after \(killedAfter ?? 0) s (server RSS +\(grewBy / 1024) MiB); the sandbox had to be killed"
+        )
         #expect(grewBy < 256 * 1024, "server RSS grew by \(grewBy / 1024) MiB while serving the logs")
         #expect(server.isRunning)
         _ = server.send(.delete("/sandboxes/\(id)"), timeout: 60)
@@ -456,16 +604,19 @@ import Glibc
         var sockets: [Int32] = []
         for _ in 0..<40 {
             let fd = RawClient.connect(port: server.port)
-            let request = server.authorized(RawRequest(method: "POST", target: "/sandboxes/\(sandbox.id)/wait?timeout=300")).bytes(keepAlive: true)
+            let request = server.authorized(RawRequest(method: "POST", target: "/sandboxes/\(sandbox.id)/wait?timeout=300"))
+                .bytes(keepAlive: true)
             _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             sockets.append(fd)
         }
         #expect(eventually(5) { server.fdCount >= baseline + 40 })
         for fd in sockets { close(fd) }
-        #expect(eventually(10) { server.fdCount <= baseline + 2 },
-                "40 abandoned waits still hold \(server.fdCount - baseline) fds after 10 s")
+        #expect(
+            eventually(10) { server.fdCount <= baseline + 2 },
+            "40 abandoned waits still hold \(server.fdCount - baseline) fds after 10 s")
         #expect(server.send(.delete("/sandboxes/\(sandbox.id)")).status == 204)
-        #expect(eventually(10) { server.fdCount <= baseline }, "fds \(server.fdCount) > \(baseline) after the sandbox was deleted")
+        #expect(
+            eventually(10) { server.fdCount <= baseline }, "fds \(server.fdCount) > \(baseline) after the sandbox was deleted")
     }
 
     // MARK: - concurrency stress on cached counts
@@ -482,7 +633,8 @@ import Glibc
             var seen: [Int] = []
             while Date() < deadline && server.isRunning {
                 if worker < 2 {
-                    let created = server.send(.post("/sandboxes", #"{"command": ["true"], "namespaces": ["uts"], "privileged": true}"#))
+                    let created = server.send(
+                        .post("/sandboxes", #"{"command": ["true"], "namespaces": ["uts"], "privileged": true}"#))
                     seen.append(created.status)
                     if let id = created.json["id"] as? String { _ = server.send(.delete("/sandboxes/\(id)")) }
                 } else {
@@ -509,8 +661,10 @@ import Glibc
         // From four loopback addresses: one client alone may hold only a quarter of the waiting slots.
         let flood = Thread {
             _ = parallel(200) { index in
-                RawClient.exchange(port: server.port, server.authorized(.post("/sandboxes/\(busy.id)/exec", #"{"command": ["sleep", "8"], "timeout": 8}"#)),
-                                   timeout: 60, source: "127.0.0.\(10 + index % 4)")
+                RawClient.exchange(
+                    port: server.port,
+                    server.authorized(.post("/sandboxes/\(busy.id)/exec", #"{"command": ["sleep", "8"], "timeout": 8}"#)),
+                    timeout: 60, source: "127.0.0.\(10 + index % 4)")
             }
         }
         flood.start()

@@ -12,7 +12,8 @@ struct SandboxBehaviourTests {
         let server = try TestServer()
         let hostBefore = ProcessInfo.processInfo.hostName
         let hostUTS = Host.readlinkInode("/proc/self/ns/uts")
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "hostname; exec sleep 30"], "hostname": "nsd-uts-test"]) { sandbox in
+        try await server.withSandbox(["command": ["/bin/sh", "-c", "hostname; exec sleep 30"], "hostname": "nsd-uts-test"]) {
+            sandbox in
             let logs = try await server.logs(sandbox.id) { $0.hasSuffix("\n") }
             #expect(logs == "nsd-uts-test\n")
             let command = try #require(await Proc.commandPid(ofInit: sandbox.pid))
@@ -29,11 +30,17 @@ struct SandboxBehaviourTests {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
         let made = try Host.run(["ipcmk", "-Q"])
-        let queue = try #require(made.output.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        let queue = try #require(
+            made.output.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
         try #require(Int(queue) != nil, "ipcmk printed \(made.output)")
         defer { _ = try? Host.run(["ipcrm", "-q", queue]) }
-        #expect(Proc.read("/proc/sysvipc/msg").split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first == Substring(queue) })
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "echo queues: $(ipcs -q | grep -c '^0x'); cat /proc/sysvipc/msg; exec sleep 30"]]) { sandbox in
+        #expect(
+            Proc.read("/proc/sysvipc/msg").split(separator: "\n").contains {
+                $0.split(separator: " ").dropFirst().first == Substring(queue)
+            })
+        try await server.withSandbox([
+            "command": ["/bin/sh", "-c", "echo queues: $(ipcs -q | grep -c '^0x'); cat /proc/sysvipc/msg; exec sleep 30"]
+        ]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.contains("perms") }
             #expect(logs.hasPrefix("queues: 0\n"))
             #expect(logs.split(separator: "\n").count == 2, "only the header of /proc/sysvipc/msg: \(logs)")
@@ -69,8 +76,10 @@ struct SandboxBehaviourTests {
         let server = try TestServer()
         let source = "nsdtest-\(UUID().uuidString.prefix(8))"
         // Mounting from inside needs SYS_ADMIN: a privileged sandbox, as the walkthroughs run it.
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "mount -t tmpfs \(source) /mnt && echo mounted && exec sleep 30"],
-                                      "privileged": true]) { sandbox in
+        try await server.withSandbox([
+            "command": ["/bin/sh", "-c", "mount -t tmpfs \(source) /mnt && echo mounted && exec sleep 30"],
+            "privileged": true,
+        ]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.contains("mounted") }
             #expect(logs == "mounted\n")
             let command = try #require(await Proc.commandPid(ofInit: sandbox.pid))
@@ -87,8 +96,10 @@ struct SandboxBehaviourTests {
     @Test func userIsRootInsideAndTheMappedUidOutside() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "id -u; exec sleep 30"],
-                                      "namespaces": Self.defaultTypes + ["user"]]) { sandbox in
+        try await server.withSandbox([
+            "command": ["/bin/sh", "-c", "id -u; exec sleep 30"],
+            "namespaces": Self.defaultTypes + ["user"],
+        ]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.hasSuffix("\n") }
             #expect(logs == "0\n")
             let command = try #require(await Proc.commandPid(ofInit: sandbox.pid))
@@ -122,7 +133,8 @@ struct SandboxBehaviourTests {
     @Test func cgroupPathsInsideAreSlash() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "cat /proc/self/cgroup; echo done; exec sleep 30"]]) { sandbox in
+        try await server.withSandbox(["command": ["/bin/sh", "-c", "cat /proc/self/cgroup; echo done; exec sleep 30"]]) {
+            sandbox in
             let logs = try await server.logs(sandbox.id) { $0.contains("done") }
             let lines = logs.split(separator: "\n").dropLast()
             #expect(!lines.isEmpty)
@@ -137,9 +149,11 @@ struct SandboxBehaviourTests {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
         let hostBefore = Proc.uptime()
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "cat /proc/uptime; exec sleep 30"],
-                                      "namespaces": Self.defaultTypes + ["time"],
-                                      "timeOffsets": ["boottime": 86400]]) { sandbox in
+        try await server.withSandbox([
+            "command": ["/bin/sh", "-c", "cat /proc/uptime; exec sleep 30"],
+            "namespaces": Self.defaultTypes + ["time"],
+            "timeOffsets": ["boottime": 86400],
+        ]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.hasSuffix("\n") }
             let hostAfter = Proc.uptime()
             let inside = try #require(Double(logs.split(separator: " ").first ?? ""), "uptime inside: \(logs)")
@@ -158,7 +172,8 @@ struct SandboxBehaviourTests {
     @Test func commandHasExactlyStdio() async throws {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
-        try await server.withSandbox(["command": ["/bin/busybox", "sh", "-c", "/bin/busybox ls /proc/$$/fd; exec sleep 30"]]) { sandbox in
+        try await server.withSandbox(["command": ["/bin/busybox", "sh", "-c", "/bin/busybox ls /proc/$$/fd; exec sleep 30"]]) {
+            sandbox in
             // ls is a child listing the shell's fds (a glob in the shell would count its own dir fd).
             let logs = try await server.logs(sandbox.id) { $0.hasSuffix("2\n") }
             #expect(logs == "0\n1\n2\n")
@@ -175,16 +190,22 @@ struct SandboxBehaviourTests {
         try #require(Host.isRoot, "needs root to create namespaces and mknod")
         let server = try TestServer()
         let rootfs = try BusyboxRootfs()
-        try await server.withSandbox(["command": ["/bin/sh", "-c", "ls /; touch /x && echo wrote; exec sleep 30"],
-                                      "rootfs": rootfs.path]) { sandbox in
+        try await server.withSandbox([
+            "command": ["/bin/sh", "-c", "ls /; touch /x && echo wrote; exec sleep 30"],
+            "rootfs": rootfs.path,
+        ]) { sandbox in
             let logs = try await server.logs(sandbox.id) { $0.contains("wrote") }
             #expect(logs.split(separator: "\n").map(String.init) == rootfs.topLevel + ["wrote"])
             let command = try #require(await Proc.commandPid(ofInit: sandbox.pid))
-            #expect(Set(try FileManager.default.contentsOfDirectory(atPath: "/proc/\(command)/root/")) == Set(rootfs.topLevel + ["x"]))
+            #expect(
+                Set(try FileManager.default.contentsOfDirectory(atPath: "/proc/\(command)/root/")) == Set(rootfs.topLevel + ["x"])
+            )
             #expect(Proc.read("/proc/\(command)/root/proc/1/comm") == "nsd-init\n")
         }
-        let readonly = try await server.createSandbox(["command": ["/bin/sh", "-c", "touch /y"], "rootfs": rootfs.path,
-                                                       "readonlyRootfs": true])
+        let readonly = try await server.createSandbox([
+            "command": ["/bin/sh", "-c", "touch /y"], "rootfs": rootfs.path,
+            "readonlyRootfs": true,
+        ])
         let exited = try await server.waitSandbox(readonly.id)
         #expect(exited.state == "exited")
         #expect((exited["exitCode"] as? Int).map { $0 != 0 } == true, "touch on a read-only root fails: \(exited)")

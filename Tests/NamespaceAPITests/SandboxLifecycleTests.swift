@@ -126,9 +126,10 @@ struct SandboxLifecycleTests {
         let created = try server.request("POST", "/sandboxes", json: #"{"command": ["sleep", "60"]}"#)
         try #require(created.status == 201, "\(created.body)")
         let pid = created.body.pid
-        defer { kill(pid, SIGKILL) }   // in case the server is gone and cannot delete it
-        let result = try server.request("POST", "/sandboxes/\(created.body.id)/exec",
-                                        json: #"{"command": ["/bin/sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' a; echo small >&2"]}"#)
+        defer { kill(pid, SIGKILL) }  // in case the server is gone and cannot delete it
+        let result = try server.request(
+            "POST", "/sandboxes/\(created.body.id)/exec",
+            json: #"{"command": ["/bin/sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' a; echo small >&2"]}"#)
         #expect(server.isRunning, "the server crashed on an exec whose output exceeds the cap")
         #expect(result.status == 200)
         #expect((result.body["stdout"] as? String)?.utf8.count == 1 << 20)
@@ -199,7 +200,9 @@ struct SandboxLifecycleTests {
         // At most 64 are kept; the rest are removed. (No ipc namespace: another test compares the
         // host's ipc namespace counts meanwhile, and a loop of those would churn them.)
         var ids: [String] = []
-        for _ in 0..<70 { ids.append(try await server.createSandbox(["command": ["true"], "namespaces": ["pid"], "privileged": true]).id) }
+        for _ in 0..<70 {
+            ids.append(try await server.createSandbox(["command": ["true"], "namespaces": ["pid"], "privileged": true]).id)
+        }
         for id in ids { _ = try await server.waitSandbox(id, timeout: 10) }
         for id in ids { #expect(try await server.deleteSandbox(id) == 204) }
         #expect(spares().count == 64)
@@ -212,8 +215,12 @@ struct SandboxLifecycleTests {
         let created = try await withThrowingTaskGroup(of: (Int, String, Int32).self) { group in
             for index in 0..<40 {
                 group.addTask {
-                    let result = try await server.postJSON("/sandboxes", ["command": ["/bin/sh", "-c", "exit \(index % 5)"],
-                                                                          "labels": ["batch": "forty"]])
+                    let result = try await server.postJSON(
+                        "/sandboxes",
+                        [
+                            "command": ["/bin/sh", "-c", "exit \(index % 5)"],
+                            "labels": ["batch": "forty"],
+                        ])
                     return (result.status, result.json.id, result.json.pid)
                 }
             }
@@ -236,7 +243,9 @@ struct SandboxLifecycleTests {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
         let a = try await server.createSandbox(["command": ["sleep", "60"], "name": "alpha", "labels": ["team": "a"]])
-        let b = try await server.createSandbox(["command": ["sleep", "60"], "name": "beta", "labels": ["team": "b", "tier": "x"]])
+        let b = try await server.createSandbox([
+            "command": ["sleep", "60"], "name": "beta", "labels": ["team": "b", "tier": "x"],
+        ])
         let c = try await server.createSandbox(["command": ["true"], "name": "gamma", "labels": ["team": "a"]])
         _ = try await server.waitSandbox(c.id, timeout: 10)
         func ids(_ query: String) async throws -> [String] { try await server.sandboxList(query).map(\.id) }

@@ -25,9 +25,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/api.sock"
         let state = directory + "/state"
-        let server = try Background(["unshare", "--user", "--map-root-user", "/bin/sh", "-c",
-                                     "echo 0 > \(Self.sysctl) && exec \"$0\" --listen unix:\(socket) --state-dir \(state)",
-                                     binary])
+        let server = try Background([
+            "unshare", "--user", "--map-root-user", "/bin/sh", "-c",
+            "echo 0 > \(Self.sysctl) && exec \"$0\" --listen unix:\(socket) --state-dir \(state)",
+            binary,
+        ])
         defer { server.stop() }
         try #require(eventually(10) { FileManager.default.fileExists(atPath: socket) }, "the server did not start")
 
@@ -36,7 +38,8 @@ import Testing
         #expect(uts?["max"] as? Int == 0)
         #expect(Proc.read(Self.sysctl) != "0\n", "the host's own limit is untouched")
 
-        let refused = try curlUnix(socket, "POST", "/sandboxes", json: #"{"command": ["sleep", "30"], "namespaces": ["uts"], "privileged": true}"#)
+        let refused = try curlUnix(
+            socket, "POST", "/sandboxes", json: #"{"command": ["sleep", "30"], "namespaces": ["uts"], "privileged": true}"#)
         Self.expectLimitProblem(status: refused.status, body: refused.body)
         #expect((try curlUnix(socket, "GET", "/sandboxes").body["items"] as? [Any])?.count == 0)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: state + "/sandboxes")) ?? []
@@ -48,8 +51,10 @@ import Testing
         #expect(defaults.body["namespaceType"] as? String == "uts")
     }
 
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["NSD_TEST_HOST_LIMITS"] == "1",
-                   "lowers the host's max_uts_namespaces for a moment; set NSD_TEST_HOST_LIMITS=1"))
+    @Test(
+        .enabled(
+            if: ProcessInfo.processInfo.environment["NSD_TEST_HOST_LIMITS"] == "1",
+            "lowers the host's max_uts_namespaces for a moment; set NSD_TEST_HOST_LIMITS=1"))
     func limitReachedOnTheHostIs429AndLeavesNothing() async throws {
         try #require(Host.isRoot, "needs root to write \(Self.sysctl)")
         let original = try String(contentsOfFile: Self.sysctl, encoding: .utf8)
@@ -64,7 +69,8 @@ import Testing
         do {
             defer { _ = Self.write(original, to: Self.sysctl) }
             try #require(Self.write("0\n", to: Self.sysctl))
-            refused = try await server.postJSON("/sandboxes", ["command": ["sleep", "30"], "namespaces": ["uts"], "privileged": true])
+            refused = try await server.postJSON(
+                "/sandboxes", ["command": ["sleep", "30"], "namespaces": ["uts"], "privileged": true])
         }
         #expect(Proc.read(Self.sysctl) == original, "the host's limit is restored")
         Self.expectLimitProblem(status: refused.status, body: refused.json)

@@ -63,37 +63,62 @@ struct SandboxValidationTests {
         .with("env key with a dash", #""env": {"A-B": "x"}"#, member: "env"),
         .with("env value with NUL", #""env": {"A": "x\u0000y"}"#, member: "env"),
         .with("env value not a string", #""env": {"A": 1}"#, member: "env"),
-        InvalidSpec("env with 4097 entries",
-                    json(["command": ["true"], "env": Dictionary(uniqueKeysWithValues: (0..<4097).map { ("K\($0)", "v") })]),
-                    member: "env"),
+        InvalidSpec(
+            "env with 4097 entries",
+            json(["command": ["true"], "env": Dictionary(uniqueKeysWithValues: (0..<4097).map { ("K\($0)", "v") })]),
+            member: "env"),
         .with("uidMappings without user", #""uidMappings": [\#(mapping)]"#, member: "uidMappings"),
         .with("gidMappings without user", #""gidMappings": [\#(mapping)]"#, member: "gidMappings"),
-        .with("overlapping uidMappings", withUser + #", "uidMappings": [{"insideId": 0, "outsideId": 100000, "count": 10}, {"insideId": 5, "outsideId": 200000, "count": 10}]"#,
-              member: "uidMappings"),
-        .with("overlapping outside ids", withUser + #", "gidMappings": [{"insideId": 0, "outsideId": 100000, "count": 10}, {"insideId": 100, "outsideId": 100005, "count": 10}]"#,
-              member: "gidMappings"),
-        .with("mapping count 0", withUser + #", "uidMappings": [{"insideId": 0, "outsideId": 100000, "count": 0}]"#, member: "uidMappings"),
+        .with(
+            "overlapping uidMappings",
+            withUser
+                + #", "uidMappings": [{"insideId": 0, "outsideId": 100000, "count": 10}, {"insideId": 5, "outsideId": 200000, "count": 10}]"#,
+            member: "uidMappings"),
+        .with(
+            "overlapping outside ids",
+            withUser
+                + #", "gidMappings": [{"insideId": 0, "outsideId": 100000, "count": 10}, {"insideId": 100, "outsideId": 100005, "count": 10}]"#,
+            member: "gidMappings"),
+        .with(
+            "mapping count 0", withUser + #", "uidMappings": [{"insideId": 0, "outsideId": 100000, "count": 0}]"#,
+            member: "uidMappings"),
         .with("no mappings", withUser + #", "uidMappings": []"#, member: "uidMappings"),
-        .with("341 mappings", withUser + ", \"uidMappings\": [" + (0..<341).map {
-            #"{"insideId": \#($0), "outsideId": \#(100000 + $0), "count": 1}"#
-        }.joined(separator: ", ") + "]", member: "uidMappings"),
-        .with("mapping beyond 2^32", withUser + #", "uidMappings": [{"insideId": 0, "outsideId": 4294967295, "count": 2}]"#, member: "uidMappings"),
-        .with("mapping id negative", withUser + #", "uidMappings": [{"insideId": -1, "outsideId": 100000, "count": 1}]"#, member: "uidMappings"),
-        .with("mapping id beyond 2^32", withUser + #", "uidMappings": [{"insideId": 4294967296, "outsideId": 100000, "count": 1}]"#, member: "uidMappings"),
+        .with(
+            "341 mappings",
+            withUser + ", \"uidMappings\": ["
+                + (0..<341).map {
+                    #"{"insideId": \#($0), "outsideId": \#(100000 + $0), "count": 1}"#
+                }.joined(separator: ", ") + "]", member: "uidMappings"),
+        .with(
+            "mapping beyond 2^32", withUser + #", "uidMappings": [{"insideId": 0, "outsideId": 4294967295, "count": 2}]"#,
+            member: "uidMappings"),
+        .with(
+            "mapping id negative", withUser + #", "uidMappings": [{"insideId": -1, "outsideId": 100000, "count": 1}]"#,
+            member: "uidMappings"),
+        .with(
+            "mapping id beyond 2^32", withUser + #", "uidMappings": [{"insideId": 4294967296, "outsideId": 100000, "count": 1}]"#,
+            member: "uidMappings"),
         .with("user.uid negative", withUser + #", "user": {"uid": -1, "gid": 0}"#, member: "user.uid"),
-        .with("unknown mapping member", withUser + #", "uidMappings": [{"insideId": 0, "outsideId": 100000, "count": 1, "x": 1}]"#, member: "x"),
+        .with(
+            "unknown mapping member", withUser + #", "uidMappings": [{"insideId": 0, "outsideId": 100000, "count": 1, "x": 1}]"#,
+            member: "x"),
         .with("user.uid not mapped", withUser + #", "user": {"uid": 70000, "gid": 0}"#, member: "user.uid"),
         .with("user.gid not mapped", withUser + #", "user": {"uid": 0, "gid": 70000}"#, member: "user.gid"),
         .with("timeOffsets without time", #""timeOffsets": {"boottime": 10}"#, member: "timeOffsets"),
-        .with("timeOffsets beyond 2^31", withTime + #", "timeOffsets": {"boottime": 2147483648}"#, member: "timeOffsets.boottime"),
-        .with("timeOffsets below -2^31", withTime + #", "timeOffsets": {"monotonic": -2147483649}"#, member: "timeOffsets.monotonic"),
-        InvalidSpec("labels with 65 entries",
-                    json(["command": ["true"], "labels": Dictionary(uniqueKeysWithValues: (0..<65).map { ("k\($0)", "v") })]),
-                    member: "labels"),
+        .with(
+            "timeOffsets beyond 2^31", withTime + #", "timeOffsets": {"boottime": 2147483648}"#, member: "timeOffsets.boottime"),
+        .with(
+            "timeOffsets below -2^31", withTime + #", "timeOffsets": {"monotonic": -2147483649}"#, member: "timeOffsets.monotonic"
+        ),
+        InvalidSpec(
+            "labels with 65 entries",
+            json(["command": ["true"], "labels": Dictionary(uniqueKeysWithValues: (0..<65).map { ("k\($0)", "v") })]),
+            member: "labels"),
         .with("label value of 256 bytes", #""labels": {"k": "\#(String(repeating: "v", count: 256))"}"#, member: "labels"),
         .with("label key of 64 bytes", #""labels": {"\#(String(repeating: "k", count: 64))": "v"}"#, member: "labels"),
-        .with("JSON nested 100 levels", #""labels": "# + String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
-              member: nil),
+        .with(
+            "JSON nested 100 levels", #""labels": "# + String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
+            member: nil),
         InvalidSpec("malformed JSON", "{", member: nil),
         InvalidSpec("array body", "[]", member: nil),
         InvalidSpec("empty body", "", member: nil),
@@ -141,14 +166,18 @@ struct SandboxValidationTests {
         try #require(Host.isRoot, "needs root to create namespaces")
         let server = try TestServer()
         try await server.withSandbox(["command": ["sleep", "60"]]) { sandbox in
-            for body in [#"{"command": []}"#, #"{"command": ["true"], "timeout": 0}"#, #"{"command": ["true"], "timeout": 301}"#,
-                         #"{"command": ["true"], "cwd": "rel"}"#, #"{"command": ["true"], "env": {"1A": "x"}}"#,
-                         #"{"command": ["true"], "extra": 1}"#] {
+            for body in [
+                #"{"command": []}"#, #"{"command": ["true"], "timeout": 0}"#, #"{"command": ["true"], "timeout": 301}"#,
+                #"{"command": ["true"], "cwd": "rel"}"#, #"{"command": ["true"], "env": {"1A": "x"}}"#,
+                #"{"command": ["true"], "extra": 1}"#,
+            ] {
                 let result = try await server.postRaw("/sandboxes/\(sandbox.id)/exec", Data(body.utf8))
                 #expect(result.status == 400, "\(body) → \(result.status) \(result.text)")
             }
-            for body in [#"{"signal": "BOGUS"}"#, #"{"signal": 0}"#, #"{"signal": 1000}"#, #"{"signal": true}"#, #"{}"#,
-                         #"{"signal": "TERM", "extra": 1}"#] {
+            for body in [
+                #"{"signal": "BOGUS"}"#, #"{"signal": 0}"#, #"{"signal": 1000}"#, #"{"signal": true}"#, #"{}"#,
+                #"{"signal": "TERM", "extra": 1}"#,
+            ] {
                 let result = try await server.postRaw("/sandboxes/\(sandbox.id)/signal", Data(body.utf8))
                 #expect(result.status == 400, "\(body) → \(result.status) \(result.text)")
             }

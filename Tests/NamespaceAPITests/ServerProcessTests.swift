@@ -31,14 +31,19 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/api.sock"
         let (process, _) = try Self.launch(["--listen", "unix:\(socket)", "--state-dir", directory + "/state"])
-        defer { process.terminate(); process.waitUntilExit() }
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
         #expect(eventually { FileManager.default.fileExists(atPath: socket) })
         let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         let health = try Host.run(["curl", "-s", "--unix-socket", socket, "http://localhost/healthz"])
         #expect(health.output == #"{"status":"ok"}"#)
-        let namespaces = try Host.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket,
-                                       "http://localhost/namespaces?type=uts"])
+        let namespaces = try Host.run([
+            "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket,
+            "http://localhost/namespaces?type=uts",
+        ])
         #expect(namespaces.output == "200")
     }
 
@@ -58,12 +63,15 @@ import Testing
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/api.sock"
-        let (process, _) = try Self.launch(["--listen", "unix:\(socket)", "--state-dir", directory + "/state"],
-                                           environment: ["NAMESPACED_TOKEN": "a-token-of-20-bytes!"])
+        let (process, _) = try Self.launch(
+            ["--listen", "unix:\(socket)", "--state-dir", directory + "/state"],
+            environment: ["NAMESPACED_TOKEN": "a-token-of-20-bytes!"])
         #expect(eventually { FileManager.default.fileExists(atPath: socket) })
         // Root on the unix socket is authorised by its peer credentials, token or not.
-        let authorised = try Host.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket,
-                                       "http://localhost/limits"])
+        let authorised = try Host.run([
+            "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket,
+            "http://localhost/limits",
+        ])
         #expect(authorised.output == "200")
         process.terminate()
         #expect(eventually(10) { !process.isRunning })

@@ -30,7 +30,8 @@ import Testing
         let link = plant == .symlink ? "ln -s" : "ln"
         // The log files its init writes name the sandbox's directory (the command writes into
         // pipes); a directory not found plants nothing.
-        let script = #"for f in /proc/1/fd/*; do t=$(readlink "$f"); case "$t" in */stderr) d=$(dirname "$t");; esac; done; [ -n "$d" ] && rm -f "$d/stdout" && \#(link) '\#(target)' "$d/stdout" && echo planted >&2; exec sleep 300"#
+        let script =
+            #"for f in /proc/1/fd/*; do t=$(readlink "$f"); case "$t" in */stderr) d=$(dirname "$t");; esac; done; [ -n "$d" ] && rm -f "$d/stdout" && \#(link) '\#(target)' "$d/stdout" && echo planted >&2; exec sleep 300"#
         // A confined sandbox cannot see the state directory at all: planting takes privileged.
         let body: [String: Any] = ["command": ["/bin/sh", "-c", script], "privileged": true]
         return String(decoding: try! JSONSerialization.data(withJSONObject: body), as: UTF8.self)
@@ -52,7 +53,10 @@ import Testing
         let secret = Data("host file: must stay as it is\n".utf8)
         try secret.write(to: URL(fileURLWithPath: target))
         defer { try? FileManager.default.removeItem(atPath: target) }
-        defer { killSandboxes(in: directory); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            killSandboxes(in: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let server = try ServerBinary(stateDirectory: directory)
         defer { server.stop() }
         try #require(server.isListening, "\(server.output)")
@@ -83,7 +87,8 @@ import Testing
 
         // The next sandboxes (they reuse emptied directories) write only their own logs.
         for round in 0..<3 {
-            let next = try await server.request("POST", "/sandboxes", json: #"{"command":["/bin/sh","-c","echo LEAKED-\#(round); echo LEAKED-\#(round) >&2"]}"#)
+            let next = try await server.request(
+                "POST", "/sandboxes", json: #"{"command":["/bin/sh","-c","echo LEAKED-\#(round); echo LEAKED-\#(round) >&2"]}"#)
             try #require(next.status == 201, "\(next.text)")
             let nextID = try #require(next.json["id"] as? String)
             _ = try await server.request("POST", "/sandboxes/\(nextID)/wait?timeout=10")
@@ -119,8 +124,12 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let server = try ServerBinary(stateDirectory: directory)
         try #require(Self.refusedToStart(server), "\(server.output)")
-        #expect(eventually(3) { server.output.contains("state directory \(directory): is writable by group or others (mode \(String(mode, radix: 8)))") },
-                "\(server.output)")
+        #expect(
+            eventually(3) {
+                server.output.contains(
+                    "state directory \(directory): is writable by group or others (mode \(String(mode, radix: 8)))")
+            },
+            "\(server.output)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty, "nothing was written into it")
         var facts = stat()
         #expect(stat(directory, &facts) == 0 && facts.st_mode & 0o7777 == mode, "its mode is the operator's to fix")
@@ -131,8 +140,12 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let refused = try ServerBinary(stateDirectory: parent + "/state")
         try #require(Self.refusedToStart(refused), "\(refused.output)")
-        #expect(eventually(3) { refused.output.contains("state directory \(parent): (the state directory's parent) is writable by group or others") },
-                "\(refused.output)")
+        #expect(
+            eventually(3) {
+                refused.output.contains(
+                    "state directory \(parent): (the state directory's parent) is writable by group or others")
+            },
+            "\(refused.output)")
         try #require(chmod(parent, 0o1777) == 0)
         let accepted = try ServerBinary(stateDirectory: parent + "/state")
         defer { accepted.stop() }
@@ -148,7 +161,9 @@ import Testing
         try #require(chown(directory, 65534, 65534) == 0)
         let server = try ServerBinary(stateDirectory: directory)
         try #require(Self.refusedToStart(server), "\(server.output)")
-        #expect(eventually(3) { server.output.contains("state directory \(directory): is owned by uid 65534, not 0") }, "\(server.output)")
+        #expect(
+            eventually(3) { server.output.contains("state directory \(directory): is owned by uid 65534, not 0") },
+            "\(server.output)")
     }
 
     /// The journal entry of a DELETE comes before the kill: a journal that cannot be written
@@ -156,16 +171,20 @@ import Testing
     @Test func deleteWithAnImmutableJournalAnswers503AndTheSandboxRunsOn() async throws {
         try #require(Host.isRoot, "needs root for chattr and sandboxes")
         let directory = try Self.stateDirectory()
-        defer { killSandboxes(in: directory); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            killSandboxes(in: directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let server = try ServerBinary(stateDirectory: directory)
         defer { server.stop() }
         try #require(server.isListening, "\(server.output)")
         let created = try await server.request("POST", "/sandboxes", json: #"{"name":"kept","command":["sleep","300"]}"#)
         try #require(created.status == 201)
         let pid = try #require(created.json["pid"] as? Int)
-        let journal = try #require(try FileManager.default.contentsOfDirectory(atPath: directory)
-            .filter { $0.hasPrefix("journal.") && $0.hasSuffix(".log") }
-            .max { UInt64($0.split(separator: ".")[1])! < UInt64($1.split(separator: ".")[1])! })
+        let journal = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { $0.hasPrefix("journal.") && $0.hasSuffix(".log") }
+                .max { UInt64($0.split(separator: ".")[1])! < UInt64($1.split(separator: ".")[1])! })
         let journalPath = directory + "/" + journal
         let chattr = try Host.run(["chattr", "+i", journalPath])
         try #require(chattr.status == 0, "chattr +i failed: the file system must support the immutable flag")

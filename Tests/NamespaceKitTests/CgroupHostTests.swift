@@ -31,8 +31,9 @@ import Testing
             """
         let host = CgroupHost.read(mountinfo: mounts, cgroups: "0::/system.slice/namespaced.service\n2:cpu,cpuacct:/x\n")
         #expect(host.unified?.own == "/system.slice/namespaced.service")
-        #expect(host.unified?.directory("/system.slice/namespaced.service/namespaced")
-            == "/sys/fs/cgroup/system.slice/namespaced.service/namespaced")
+        #expect(
+            host.unified?.directory("/system.slice/namespaced.service/namespaced")
+                == "/sys/fs/cgroup/system.slice/namespaced.service/namespaced")
         #expect(host.v1[.cpu]?.mountPoint == "/old/cpu,cpuacct" && host.v1[.cpuacct]?.own == "/x")
     }
 

@@ -33,10 +33,12 @@ struct ConfinementUnitTests {
 
     @Test func neverAllowedCallsAreNotInTheProfile() {
         let allowed = Set(SeccompProfile.allowed + SeccompProfile.withSysAdmin)
-        for call in ["kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "bpf",
-                     "perf_event_open", "keyctl", "add_key", "request_key", "reboot", "swapon", "swapoff",
-                     "clock_settime", "clock_adjtime", "settimeofday", "adjtimex", "acct", "quotactl", "syslog",
-                     "userfaultfd", "open_by_handle_at", "iopl", "ioperm", "io_uring_setup", "clone", "clone3"] {
+        for call in [
+            "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "bpf",
+            "perf_event_open", "keyctl", "add_key", "request_key", "reboot", "swapon", "swapoff",
+            "clock_settime", "clock_adjtime", "settimeofday", "adjtimex", "acct", "quotactl", "syslog",
+            "userfaultfd", "open_by_handle_at", "iopl", "ioperm", "io_uring_setup", "clone", "clone3",
+        ] {
             #expect(!allowed.contains(call), "\(call) must not be allowed unconditionally")
         }
         #expect(Set(SeccompProfile.allowed).count == SeccompProfile.allowed.count, "no call listed twice")
@@ -44,7 +46,8 @@ struct ConfinementUnitTests {
 
     /// docs/confinement.md lists the profile; it must say what the code does.
     @Test func theDocumentedProfileIsTheProfile() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent("docs/confinement.md"), encoding: .utf8)
         let list = try #require(text.components(separatedBy: "that file equal):").last)
         let groups = list.components(separatedBy: "\n\n").filter { $0.hasPrefix("**") }

@@ -8,8 +8,9 @@ struct ExitRecordTests {
     static func parse(_ text: String) -> ExitRecord? { ExitRecord.parse(Array(text.utf8)) }
 
     @Test func exitAndSignalRecords() {
-        #expect(Self.parse("exit 0 1700000000000000000\n")
-            == ExitRecord(exitCode: 0, signal: nil, at: Date(timeIntervalSince1970: 1_700_000_000)))
+        #expect(
+            Self.parse("exit 0 1700000000000000000\n")
+                == ExitRecord(exitCode: 0, signal: nil, at: Date(timeIntervalSince1970: 1_700_000_000)))
         #expect(Self.parse("exit 7 1500000000\n")?.exitCode == 7)
         #expect(Self.parse("exit 255 0\n")?.exitCode == 255)
         let killed = Self.parse("signal 9 1700000000500000000\n")
@@ -36,8 +37,9 @@ struct ExitRecordTests {
 
     @Test func settlePrefersTheRecordThenTheReapedStatus() throws {
         let spec = try JSONDecoder().decode(SandboxSpecRequest.self, from: Data(#"{"command":["/bin/true"]}"#.utf8)).resolve()
-        let running = Sandbox(id: "s", name: nil, state: .running, pid: 10, startTime: 1, createdAt: Date(timeIntervalSince1970: 1), exitedAt: nil,
-                              exitCode: nil, signal: nil, exitStatusUnknown: false, namespaces: [:], spec: spec)
+        let running = Sandbox(
+            id: "s", name: nil, state: .running, pid: 10, startTime: 1, createdAt: Date(timeIntervalSince1970: 1), exitedAt: nil,
+            exitCode: nil, signal: nil, exitStatusUnknown: false, namespaces: [:], spec: spec)
         var recorded = running
         recorded.settle(record: Self.parse("exit 4 2000000000\n"), reaped: (exitCode: 0, signal: 9))
         #expect(recorded.state == .exited && recorded.exitCode == 4 && recorded.signal == nil)

@@ -21,10 +21,11 @@ final class JournalReplayTests {
         let spec = try JSONDecoder().decode(SandboxSpecRequest.self, from: Data(#"{"command":["/bin/true"]}"#.utf8)).resolve()
         // The registry keeps all eight types, unknown ones as nil.
         var namespaces: [NamespaceType: UInt64?] = [:]
-        for type in NamespaceType.allCases { namespaces[type] = .some(type == .pid ? 4026532001 : nil) }
-        return Sandbox(id: id, name: nil, state: state, pid: 100, startTime: 7, createdAt: Date(timeIntervalSince1970: 1000),
-                       exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false, namespaces: namespaces,
-                       spec: spec)
+        for type in NamespaceType.allCases { namespaces[type] = .some(type == .pid ? 4_026_532_001 : nil) }
+        return Sandbox(
+            id: id, name: nil, state: state, pid: 100, startTime: 7, createdAt: Date(timeIntervalSince1970: 1000),
+            exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false, namespaces: namespaces,
+            spec: spec)
     }
 
     static func line(_ entry: JournalEntry) throws -> String {
@@ -69,7 +70,8 @@ final class JournalReplayTests {
 
     @Test func aDamagedLineStopsTheReplay() throws {
         for damage in ["garbage", "{}", #"{"op":"explode"}"#, "{\"op\":\"put\",\"sandbox\":{\"id\":1}}", "\u{1}\u{2}"] {
-            let text = try [Self.line(.put(Self.sandbox("a"))), damage, Self.line(.put(Self.sandbox("b")))]
+            let text =
+                try [Self.line(.put(Self.sandbox("a"))), damage, Self.line(.put(Self.sandbox("b")))]
                 .joined(separator: "\n") + "\n"
             let (image, warnings) = try replay(text)
             #expect(image.order == ["a"], "after \(damage.debugDescription)")

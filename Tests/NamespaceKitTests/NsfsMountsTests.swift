@@ -5,16 +5,17 @@ import Testing
 struct NsfsMountsTests {
     @Test func parsesNsfsLinesAndSkipsOthers() {
         let text = """
-        22 1 0:21 / /proc rw,nosuid shared:5 - proc proc rw
-        601 25 0:4 net:[4026532300] /run/netns/blue rw shared:300 - nsfs nsfs rw
-        602 25 0:4 net:[4026532300] /run/netns/blue-again rw shared:300 - nsfs nsfs rw
-        603 25 0:4 uts:[4026532400] /srv/with\\040space rw - nsfs nsfs rw
-        """
+            22 1 0:21 / /proc rw,nosuid shared:5 - proc proc rw
+            601 25 0:4 net:[4026532300] /run/netns/blue rw shared:300 - nsfs nsfs rw
+            602 25 0:4 net:[4026532300] /run/netns/blue-again rw shared:300 - nsfs nsfs rw
+            603 25 0:4 uts:[4026532400] /srv/with\\040space rw - nsfs nsfs rw
+            """
         let mounts = NsfsMounts.parse(text)
-        #expect(mounts == [
-            NsfsMount(type: .net, inode: 4026532300, mountPoint: "/run/netns/blue"),
-            NsfsMount(type: .uts, inode: 4026532400, mountPoint: "/srv/with space"),
-        ])
+        #expect(
+            mounts == [
+                NsfsMount(type: .net, inode: 4_026_532_300, mountPoint: "/run/netns/blue"),
+                NsfsMount(type: .uts, inode: 4_026_532_400, mountPoint: "/srv/with space"),
+            ])
     }
 
     @Test func unescapesOctal() {

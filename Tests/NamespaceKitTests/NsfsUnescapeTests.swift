@@ -31,8 +31,9 @@ struct NsfsUnescapeTests {
 
     @Test func mountPointsInParsedLinesAreUnescaped() {
         let line = #"700 25 0:4 net:[4026532999] /run/netns/with\040space\012and\134more rw - nsfs nsfs rw"#
-        #expect(NsfsMounts.parse(line) == [
-            NsfsMount(type: .net, inode: 4026532999, mountPoint: "/run/netns/with space\nand\\more")
-        ])
+        #expect(
+            NsfsMounts.parse(line) == [
+                NsfsMount(type: .net, inode: 4_026_532_999, mountPoint: "/run/netns/with space\nand\\more")
+            ])
     }
 }

@@ -116,7 +116,10 @@ struct SpecRulesTests {
         for good in ["/", "/a", "/a/b.c/..d/.e", "/" + String(repeating: "p", count: 4095)] {
             #expect(try Self.refusal(#"\#(Self.run),"cwd":\#(Self.json(good))"#) == nil, "\(good)")
         }
-        for bad in ["", "a", "a/b", "/a/", "//", "/a//b", "/a/./b", "/a/../b", "/..", "/.", "/a\u{0}", "/" + String(repeating: "p", count: 4096)] {
+        for bad in [
+            "", "a", "a/b", "/a/", "//", "/a//b", "/a/./b", "/a/../b", "/..", "/.", "/a\u{0}",
+            "/" + String(repeating: "p", count: 4096),
+        ] {
             #expect(try Self.refusal(#"\#(Self.run),"cwd":\#(Self.json(bad))"#) == "cwd", "\(bad)")
             #expect(try Self.refusal(#"\#(Self.run),"rootfs":\#(Self.json(bad))"#) == "rootfs", "\(bad)")
         }
@@ -149,8 +152,11 @@ struct SpecRulesTests {
         #expect(try Self.refusal(Self.userSpec(uid: Self.mappings([(0, 4_294_967_295, 2)]))) == "uidMappings[0]")
         #expect(try Self.refusal(Self.userSpec(uid: Self.mappings([(0, 0, 4_294_967_295)]))) == nil)
         #expect(try Self.refusal(Self.userSpec(uid: Self.mappings([(2, 0, 4_294_967_295)]))) == "uidMappings[0]")
-        #expect(try Self.refusal(Self.userSpec(uid: Self.mappings([(0, 0, 1)]),
-                                              gid: Self.mappings([(0, 2, 4_294_967_295)]))) == "gidMappings[0]")
+        #expect(
+            try Self.refusal(
+                Self.userSpec(
+                    uid: Self.mappings([(0, 0, 1)]),
+                    gid: Self.mappings([(0, 2, 4_294_967_295)]))) == "gidMappings[0]")
         // Out of UInt32 is a decoding error that names the member.
         #expect(Self.decodingFails(Self.userSpec(uid: Self.mappings([(0, 4_294_967_296, 1)]))))
         #expect(Self.decodingFails(Self.userSpec(uid: #"[{"insideId":-1,"outsideId":0,"count":1}]"#)))
@@ -168,8 +174,11 @@ struct SpecRulesTests {
         #expect(try Self.refusal(Self.userSpec(uid: Self.mappings([(9, 500, 1), (0, 100, 10)]))) == "uidMappings")
         // Overlap outside only.
         #expect(try Self.refusal(Self.userSpec(uid: Self.mappings([(0, 100, 10), (10, 109, 5)]))) == "uidMappings")
-        #expect(try Self.refusal(Self.userSpec(uid: Self.mappings([(0, 0, 1)]),
-                                              gid: Self.mappings([(0, 5, 1), (1, 5, 1)]))) == "gidMappings")
+        #expect(
+            try Self.refusal(
+                Self.userSpec(
+                    uid: Self.mappings([(0, 0, 1)]),
+                    gid: Self.mappings([(0, 5, 1), (1, 5, 1)]))) == "gidMappings")
         // Mappings need a user namespace.
         #expect(try Self.refusal(#"\#(Self.run),"uidMappings":\#(Self.mappings([(0, 1000, 1)]))"#) == "uidMappings")
         #expect(try Self.refusal(#"\#(Self.run),"gidMappings":\#(Self.mappings([(0, 1000, 1)]))"#) == "gidMappings")
@@ -234,7 +243,8 @@ struct SpecRulesTests {
             try JSONDecoder().decode(SandboxSpecRequest.self, from: Data(#"{"command":["/bin/true"],"comand":1}"#.utf8))
         }
         #expect(throws: UnknownMemberError.self) {
-            try JSONDecoder().decode(SandboxSpecRequest.self, from: Data(#"{"command":["/bin/true"],"user":{"uid":0,"gid":0,"x":0}}"#.utf8))
+            try JSONDecoder().decode(
+                SandboxSpecRequest.self, from: Data(#"{"command":["/bin/true"],"user":{"uid":0,"gid":0,"x":0}}"#.utf8))
         }
         #expect(Self.decodingFails(#""command":["/bin/true"],"readonlyRootfs":"yes""#))
         #expect(Self.decodingFails(#""command":["/bin/true"],"name":5"#))

@@ -12,21 +12,25 @@ struct StateFilesTests {
         let good = FileTrust(type: S_IFREG, permissions: 0o600, owner: me, links: 1)
         #expect(good.fileProblem(server: me) == nil)
         #expect(FileTrust(type: S_IFREG, permissions: 0o600, owner: me, links: 2).fileProblem(server: me) == "has 2 hard links")
-        #expect(FileTrust(type: S_IFREG, permissions: 0o600, owner: me + 1, links: 1).fileProblem(server: me)
+        #expect(
+            FileTrust(type: S_IFREG, permissions: 0o600, owner: me + 1, links: 1).fileProblem(server: me)
                 == "is owned by uid \(me + 1), not \(me)")
-        #expect(FileTrust(type: S_IFIFO, permissions: 0o600, owner: me, links: 1).fileProblem(server: me) == "is not a regular file")
-        #expect(FileTrust(type: S_IFLNK, permissions: 0o777, owner: me, links: 1).fileProblem(server: me) == "is not a regular file")
+        #expect(
+            FileTrust(type: S_IFIFO, permissions: 0o600, owner: me, links: 1).fileProblem(server: me) == "is not a regular file")
+        #expect(
+            FileTrust(type: S_IFLNK, permissions: 0o777, owner: me, links: 1).fileProblem(server: me) == "is not a regular file")
     }
 
-    @Test(arguments: [
-        (mode_t(0o700), false, nil),
-        (mode_t(0o755), false, nil),
-        (mode_t(0o777), false, "is writable by group or others (mode 777)"),
-        (mode_t(0o1777), false, "is writable by group or others (mode 1777)"),
-        (mode_t(0o720), false, "is writable by group or others (mode 720)"),
-        (mode_t(0o1777), true, nil),
-        (mode_t(0o777), true, "is writable by group or others (mode 777)"),
-    ] as [(mode_t, Bool, String?)])
+    @Test(
+        arguments: [
+            (mode_t(0o700), false, nil),
+            (mode_t(0o755), false, nil),
+            (mode_t(0o777), false, "is writable by group or others (mode 777)"),
+            (mode_t(0o1777), false, "is writable by group or others (mode 1777)"),
+            (mode_t(0o720), false, "is writable by group or others (mode 720)"),
+            (mode_t(0o1777), true, nil),
+            (mode_t(0o777), true, "is writable by group or others (mode 777)"),
+        ] as [(mode_t, Bool, String?)])
     func directoryModes(mode: mode_t, isParent: Bool, problem: String?) {
         let facts = FileTrust(type: S_IFDIR, permissions: mode, owner: me, links: 2)
         #expect(facts.directoryProblem(server: me, isParent: isParent) == problem)
@@ -34,13 +38,18 @@ struct StateFilesTests {
 
     @Test func directoryOwners() {
         let other: uid_t = 4242
-        #expect(FileTrust(type: S_IFDIR, permissions: 0o700, owner: other, links: 2).directoryProblem(server: 1000, isParent: false)
+        #expect(
+            FileTrust(type: S_IFDIR, permissions: 0o700, owner: other, links: 2).directoryProblem(server: 1000, isParent: false)
                 == "is owned by uid 4242, not 1000")
-        #expect(FileTrust(type: S_IFDIR, permissions: 0o755, owner: 0, links: 2).directoryProblem(server: 1000, isParent: true) == nil,
-                "a root-owned parent (/var/lib, /tmp) is fine")
-        #expect(FileTrust(type: S_IFDIR, permissions: 0o755, owner: other, links: 2).directoryProblem(server: 1000, isParent: true)
+        #expect(
+            FileTrust(type: S_IFDIR, permissions: 0o755, owner: 0, links: 2).directoryProblem(server: 1000, isParent: true)
+                == nil,
+            "a root-owned parent (/var/lib, /tmp) is fine")
+        #expect(
+            FileTrust(type: S_IFDIR, permissions: 0o755, owner: other, links: 2).directoryProblem(server: 1000, isParent: true)
                 == "is owned by uid 4242, not 1000 or root")
-        #expect(FileTrust(type: S_IFREG, permissions: 0o700, owner: 1000, links: 1).directoryProblem(server: 1000, isParent: false)
+        #expect(
+            FileTrust(type: S_IFREG, permissions: 0o700, owner: 1000, links: 1).directoryProblem(server: 1000, isParent: false)
                 == "is not a directory")
     }
 

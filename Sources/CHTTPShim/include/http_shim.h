@@ -6,11 +6,11 @@
 
 /// Everything MHD_start_daemon needs; Swift cannot call that variadic function itself.
 struct nsd_http_config {
-    int listen_fd;                 ///< bound and listening socket (TCP or unix), owned by MHD afterwards
-    unsigned int threads;          ///< epoll worker threads (>= 1)
+    int listen_fd;        ///< bound and listening socket (TCP or unix), owned by MHD afterwards
+    unsigned int threads; ///< epoll worker threads (>= 1)
     unsigned int connection_limit;
-    unsigned int per_ip_limit;     ///< 0: no per-address limit
-    unsigned int timeout_seconds;  ///< idle connection timeout
+    unsigned int per_ip_limit;    ///< 0: no per-address limit
+    unsigned int timeout_seconds; ///< idle connection timeout
     MHD_AccessHandlerCallback _Nonnull handler;
     void *_Nullable handler_context;
     MHD_RequestCompletedCallback _Nonnull completed;
@@ -21,7 +21,7 @@ struct nsd_http_config {
     void *_Nullable (*_Nonnull request_line)(void *_Nullable context, const char *_Nonnull uri,
                                              struct MHD_Connection *_Nonnull connection);
     void *_Nullable request_line_context;
-    int tls;                       ///< HTTPS with the pair installed by nsd_tls_install
+    int tls; ///< HTTPS with the pair installed by nsd_tls_install
     /// PEM CA certificates client certificates must chain to (mutual TLS); NULL: none asked for.
     /// MHD keeps the pointer: it must live as long as the daemon.
     const char *_Nullable client_ca_pem;
@@ -31,7 +31,8 @@ struct nsd_http_config {
 struct MHD_Daemon *_Nullable nsd_http_start(const struct nsd_http_config *_Nonnull config);
 
 /// The client's address as text ("127.0.0.1", "::1", "unix"), for the audit log and fair shares.
-void nsd_http_client_address(struct MHD_Connection *_Nonnull connection, char *_Nonnull buffer, size_t size);
+void nsd_http_client_address(struct MHD_Connection *_Nonnull connection, char *_Nonnull buffer,
+                             size_t size);
 
 /// POLLRDHUP (peer closed its end), which glibc declares only under _GNU_SOURCE.
 enum { NSD_POLLRDHUP = 0x2000 };

@@ -45,16 +45,14 @@ struct nsd_spawn_result {
 
 /* Start a sandbox. 0 on success (the command has been exec'd), -1 on
  * failure (no process left behind, nothing to reap). */
-int nsd_spawn(const struct nsd_spawn_config *_Nonnull cfg,
-              struct nsd_spawn_result *_Nonnull out);
+int nsd_spawn(const struct nsd_spawn_config *_Nonnull cfg, struct nsd_spawn_result *_Nonnull out);
 
 /* nsd_spawn in two halves, so the caller can work (journal the sandbox)
  * while the init sets the namespaces up and execs the command: begin
  * returns once the init exists (pid, pidfd, setup_fd set); finish waits
  * for the exec. A failed begin leaves nothing behind; a failed finish has
  * reaped the init and closed pidfd and setup_fd. */
-int nsd_spawn_begin(const struct nsd_spawn_config *_Nonnull cfg,
-                    struct nsd_spawn_result *_Nonnull out);
+int nsd_spawn_begin(const struct nsd_spawn_config *_Nonnull cfg, struct nsd_spawn_result *_Nonnull out);
 int nsd_spawn_finish(struct nsd_spawn_result *_Nonnull out);
 
 /* Between begin and finish: wait until the init has made all its
@@ -76,8 +74,7 @@ struct nsd_exec_result {
 };
 
 /* Run a command in all namespaces (and the root) of a running sandbox. */
-int nsd_exec_in(const struct nsd_exec_config *_Nonnull cfg,
-                struct nsd_exec_result *_Nonnull out);
+int nsd_exec_in(const struct nsd_exec_config *_Nonnull cfg, struct nsd_exec_result *_Nonnull out);
 
 /* The nsd-init spawner. By default it is dirname(/proc/self/exe)/nsd-init;
  * a missing one fails a spawn with step "find nsd-init", ENOENT. Setting a
@@ -104,15 +101,14 @@ struct nsd_wait_status {
      * been reaped); 0 when it exited but is not our child (re-adopted
      * after a restart: read the exit record instead). */
     int reaped;
-    int exit_code;   /* valid when reaped and signal == 0 */
-    int signal;      /* terminating signal, or 0 */
+    int exit_code; /* valid when reaped and signal == 0 */
+    int signal;    /* terminating signal, or 0 */
 };
 
 /* Wait up to timeout_ms (-1: forever) for the process behind pidfd to exit.
  * Returns 1 if it exited (out filled; reaped when it was our child),
  * 0 on timeout, -1 and errno on error. Does not close the pidfd. */
-int nsd_pidfd_wait(int pidfd, int timeout_ms,
-                   struct nsd_wait_status *_Nonnull out);
+int nsd_pidfd_wait(int pidfd, int timeout_ms, struct nsd_wait_status *_Nonnull out);
 
 #ifdef __cplusplus
 }

@@ -40,7 +40,7 @@ public final class StreamWaker: Sendable {
     /// so shutting the socket down is what makes MHD close it. Call only while the source is
     /// attached (before its `detach`), when the socket is surely still this connection's.
     public func abortConnection() {
-        shutdown(socket, Int32(SHUT_RDWR))
+        shutdownSocket(socket)
         end(.abort)
     }
 

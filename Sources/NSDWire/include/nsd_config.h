@@ -23,14 +23,14 @@ extern "C" {
 /* Namespace bits for `ns_flags`: the kernel's CLONE_NEW* values, spelled as
  * enum constants so Swift imports them without needing _GNU_SOURCE. */
 enum {
-    NSD_CLONE_NEWTIME   = 0x00000080,
-    NSD_CLONE_NEWNS     = 0x00020000,
+    NSD_CLONE_NEWTIME = 0x00000080,
+    NSD_CLONE_NEWNS = 0x00020000,
     NSD_CLONE_NEWCGROUP = 0x02000000,
-    NSD_CLONE_NEWUTS    = 0x04000000,
-    NSD_CLONE_NEWIPC    = 0x08000000,
-    NSD_CLONE_NEWUSER   = 0x10000000,
-    NSD_CLONE_NEWPID    = 0x20000000,
-    NSD_CLONE_NEWNET    = 0x40000000,
+    NSD_CLONE_NEWUTS = 0x04000000,
+    NSD_CLONE_NEWIPC = 0x08000000,
+    NSD_CLONE_NEWUSER = 0x10000000,
+    NSD_CLONE_NEWPID = 0x20000000,
+    NSD_CLONE_NEWNET = 0x40000000,
 };
 
 /* The spec allows at most this many `mounts`. */
@@ -43,17 +43,17 @@ enum nsd_mount_kind {
 
 /* One of the spec's `mounts`, made inside the sandbox's view in order. */
 struct nsd_mount {
-    const char *_Nullable source;   /* bind: absolute host path; NULL for tmpfs */
-    const char *_Nullable target;   /* absolute path inside the sandbox */
-    uint64_t size_bytes;            /* tmpfs only */
-    uint32_t kind;                  /* enum nsd_mount_kind */
+    const char *_Nullable source; /* bind: absolute host path; NULL for tmpfs */
+    const char *_Nullable target; /* absolute path inside the sandbox */
+    uint64_t size_bytes;          /* tmpfs only */
+    uint32_t kind;                /* enum nsd_mount_kind */
     uint32_t read_only;
 };
 
 struct nsd_rlimit {
-    uint32_t resource;              /* RLIMIT_* */
+    uint32_t resource; /* RLIMIT_* */
     uint32_t reserved;
-    uint64_t value;                 /* soft = hard */
+    uint64_t value; /* soft = hard */
 };
 
 /* What the command's own process applies right before execve, for a
@@ -77,8 +77,8 @@ struct nsd_confinement {
  * masked and read-only paths, then the spec's mounts. */
 struct nsd_view {
     uint32_t enabled;
-    uint32_t private_tmp;           /* a tmpfs on /tmp */
-    uint32_t mqueue;                /* /dev/mqueue (needs NEWIPC) */
+    uint32_t private_tmp; /* a tmpfs on /tmp */
+    uint32_t mqueue;      /* /dev/mqueue (needs NEWIPC) */
     uint32_t nmounts;
     /* NULL-terminated paths inside the sandbox: masked (a directory by an
      * empty read-only tmpfs, anything else by /dev/null), and made
@@ -178,7 +178,7 @@ struct nsd_exec_config {
     const char *_Nullable path;
     char *_Nullable const *_Nullable argv;
     char *_Nullable const *_Nullable envp;
-    const char *_Nullable cwd;   /* NULL means "/" */
+    const char *_Nullable cwd; /* NULL means "/" */
     uint32_t uid;
     uint32_t gid;
     /* Write ends of the caller's pipes; stdin is /dev/null. */

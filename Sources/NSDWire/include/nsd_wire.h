@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define NSD_WIRE_MAGIC 0x6e736431u          /* "nsd1" */
+#define NSD_WIRE_MAGIC 0x6e736431u /* "nsd1" */
 #define NSD_WIRE_VERSION 3u
 #define NSD_WIRE_MAX_BODY (64u << 20)
 #define NSD_WIRE_MAX_FDS (4 + 1 + NSD_MAX_CGROUP_PROCS)
@@ -65,7 +65,7 @@ struct nsd_wire_reply {
 struct nsd_wire_buf {
     char *_Nullable data;
     size_t len, cap;
-    int failed;          /* errno: out of memory, or over NSD_WIRE_MAX_BODY */
+    int failed; /* errno: out of memory, or over NSD_WIRE_MAX_BODY */
 };
 void nsd_wire_buf_free(struct nsd_wire_buf *_Nonnull b);
 
@@ -96,7 +96,8 @@ int nsd_wire_take_cgroup_fds(struct nsd_cgroup *_Nonnull c, const int *_Nonnull 
 
 /* One sendmsg of `len` bytes with `nfds` descriptors attached (SCM_RIGHTS),
  * retried on EINTR; the bytes sent, or -1. */
-ssize_t nsd_send_with_fds(int sock, const void *_Nonnull data, size_t len, const int *_Nullable fds, int nfds);
+ssize_t nsd_send_with_fds(int sock, const void *_Nonnull data, size_t len, const int *_Nullable fds,
+                          int nfds);
 /* One recvmsg of up to `len` bytes; descriptors that came with it are
  * stored O_CLOEXEC into fds (at most maxfds; extra ones are closed) and
  * counted in *nfds. The bytes read (0: EOF), or -1 (a truncated control

@@ -30,9 +30,11 @@ final class EventHub: Sendable {
     private let keepAliveSeconds: Double
 
     /// - Parameter listenerBuffer: bytes a listener may let wait before it is dropped.
-    init(source: EventSource, inventory: Inventory, ringCapacity: Int = 10_000, listenerBuffer: Int = 1 << 20,
-         sendBuffer: Int = 64 * 1024, rescanSeconds: Double = 1, keepAliveSeconds: Double = 15,
-         onDrop: @escaping @Sendable () -> Void = {}) {
+    init(
+        source: EventSource, inventory: Inventory, ringCapacity: Int = 10_000, listenerBuffer: Int = 1 << 20,
+        sendBuffer: Int = 64 * 1024, rescanSeconds: Double = 1, keepAliveSeconds: Double = 15,
+        onDrop: @escaping @Sendable () -> Void = {}
+    ) {
         self.onDrop = onDrop
         // Ids start from the clock (milliseconds, times 1,000), so an id from an earlier run of the
         // server is always older than this run's ring and gets a reset, never a wrong replay.
@@ -72,8 +74,9 @@ final class EventHub: Sendable {
             if let lastID {
                 let oldest = s.ring.oldestID ?? s.nextID
                 if lastID + 1 < oldest || lastID > latest {
-                    let reset = EventFrame.Reset(reason: lastID > latest ? "unknown-id" : "older-than-ring",
-                                                 lastEventId: lastID, oldest: oldest, latest: latest)
+                    let reset = EventFrame.Reset(
+                        reason: lastID > latest ? "unknown-id" : "older-than-ring",
+                        lastEventId: lastID, oldest: oldest, latest: latest)
                     stream.write(EventFrame(id: latest, name: "reset", data: (try? JSON.encode(reset)) ?? []).bytes)
                 } else {
                     for frame in s.ring.after(lastID) where names.contains(frame.name) { stream.write(frame.bytes) }
@@ -112,7 +115,8 @@ final class EventHub: Sendable {
 
     private func startPump() {
         guard started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
-        let interval = rescanSeconds, keepAliveEvery = keepAliveSeconds
+        let interval = rescanSeconds
+        let keepAliveEvery = keepAliveSeconds
         // Holds the hub only while it works, so a hub nobody uses any more ends its thread.
         let thread = Thread { [weak self] in
             var sinceKeepAlive = 0.0

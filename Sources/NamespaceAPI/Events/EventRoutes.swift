@@ -33,7 +33,9 @@ struct EventRoutes: Sendable {
                     result.insert(text)
                 } else {
                     let families = ChangeEvent.Family.allCases.map(\.rawValue).joined(separator: ", ")
-                    throw .badRequest("type: '\(text)' is neither an event family (\(families)) nor an event name (\(ChangeEvent.names.joined(separator: ", ")))")
+                    throw .badRequest(
+                        "type: '\(text)' is neither an event family (\(families)) nor an event name (\(ChangeEvent.names.joined(separator: ", ")))"
+                    )
                 }
             }
         }

@@ -38,26 +38,42 @@ final class APIMetrics: Sendable {
         self.factory = factory
         let registry = self.registry
         func perType(_ name: String, _ help: String) -> [NamespaceType: Prometheus.Gauge] {
-            Dictionary(uniqueKeysWithValues: NamespaceType.allCases.map {
-                ($0, registry.makeGauge(name: name, labels: [("type", $0.rawValue)], help: help))
-            })
+            Dictionary(
+                uniqueKeysWithValues: NamespaceType.allCases.map {
+                    ($0, registry.makeGauge(name: name, labels: [("type", $0.rawValue)], help: help))
+                })
         }
-        sandboxes = Dictionary(uniqueKeysWithValues: [Sandbox.State.running, .exited].map {
-            ($0, registry.makeGauge(name: "namespaced_sandboxes", labels: [("state", $0.rawValue)], help: "Sandboxes in the registry by state."))
-        })
-        namespaces = perType("namespaced_namespaces", "Live namespaces on the host by type, the initial ones included (as GET /namespaces lists them).")
+        sandboxes = Dictionary(
+            uniqueKeysWithValues: [Sandbox.State.running, .exited].map {
+                (
+                    $0,
+                    registry.makeGauge(
+                        name: "namespaced_sandboxes", labels: [("state", $0.rawValue)],
+                        help: "Sandboxes in the registry by state.")
+                )
+            })
+        namespaces = perType(
+            "namespaced_namespaces",
+            "Live namespaces on the host by type, the initial ones included (as GET /namespaces lists them).")
         limitMax = perType("namespaced_namespace_limit_max", "The max_<type>_namespaces sysctl.")
-        limitUsed = perType("namespaced_namespace_limit_used", "Namespaces counted against max_<type>_namespaces (the host's initial one left out).")
+        limitUsed = perType(
+            "namespaced_namespace_limit_used",
+            "Namespaces counted against max_<type>_namespaces (the host's initial one left out).")
         openConnections = registry.makeGauge(name: "namespaced_http_open_connections", help: "HTTP connections open now.")
-        suspendedWaits = registry.makeGauge(name: "namespaced_http_suspended_requests", help: "Requests waiting for a later reply (wait, exec, delete).")
-        openStreams = registry.makeGauge(name: "namespaced_http_open_streams", help: "Streaming responses open now (event listeners, followed logs).")
+        suspendedWaits = registry.makeGauge(
+            name: "namespaced_http_suspended_requests", help: "Requests waiting for a later reply (wait, exec, delete).")
+        openStreams = registry.makeGauge(
+            name: "namespaced_http_open_streams", help: "Streaming responses open now (event listeners, followed logs).")
         listeners = registry.makeGauge(name: "namespaced_event_listeners", help: "Clients connected to GET /events.")
-        listenersDropped = registry.makeCounter(name: "namespaced_event_listeners_dropped_total",
-                                                help: "Event listeners dropped because they let more than their buffer wait.")
-        journalSync = registry.makeDurationHistogram(name: "namespaced_journal_sync_duration_seconds", buckets: Self.latencyBuckets,
-                                                     help: "fdatasync of a batch of registry journal entries.")
+        listenersDropped = registry.makeCounter(
+            name: "namespaced_event_listeners_dropped_total",
+            help: "Event listeners dropped because they let more than their buffer wait.")
+        journalSync = registry.makeDurationHistogram(
+            name: "namespaced_journal_sync_duration_seconds", buckets: Self.latencyBuckets,
+            help: "fdatasync of a batch of registry journal entries.")
         snapshotBytes = registry.makeGauge(name: "namespaced_snapshot_bytes", help: "Size of the last registry snapshot written.")
-        snapshotSeconds = registry.makeGauge(name: "namespaced_snapshot_duration_seconds", help: "Time the last registry snapshot took to write.")
+        snapshotSeconds = registry.makeGauge(
+            name: "namespaced_snapshot_duration_seconds", help: "Time the last registry snapshot took to write.")
         let (journalSync, snapshotBytes, snapshotSeconds) = (journalSync, snapshotBytes, snapshotSeconds)
         store.observe { measurement in
             switch measurement {
@@ -72,7 +88,8 @@ final class APIMetrics: Sendable {
 
     /// One create's outcome: `created`, or the slug of the problem it answered.
     func created(result: String, nanoseconds: UInt64?) {
-        CoreMetrics.Counter(label: "namespaced_sandbox_creates_total", dimensions: [("result", result)], factory: factory).increment()
+        CoreMetrics.Counter(label: "namespaced_sandbox_creates_total", dimensions: [("result", result)], factory: factory)
+            .increment()
         if let nanoseconds {
             CoreMetrics.Timer(label: "namespaced_sandbox_create_duration_seconds", dimensions: [], factory: factory)
                 .recordNanoseconds(Int64(clamping: nanoseconds))

@@ -13,7 +13,8 @@ struct MetricsRoutes: Sendable {
             let current: [NamespaceLimit]
             do throws(SystemError) { current = try limits.current() } catch { throw Problem(error) }
             let body = metrics.render(manager: manager, limits: current, events: events)
-            return .now(Response(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: body))
+            return .now(
+                Response(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: body))
         }
     }
 }

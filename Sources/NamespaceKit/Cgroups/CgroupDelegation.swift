@@ -21,7 +21,8 @@ enum CgroupDelegation {
                 try CgroupFiles.write(level + "/cgroup.subtree_control", "+" + name)
             } catch {
                 guard error.errno == .resourceBusy, level == own, evacuate(level),
-                      (try? CgroupFiles.write(level + "/cgroup.subtree_control", "+" + name)) != nil else { return false }
+                    (try? CgroupFiles.write(level + "/cgroup.subtree_control", "+" + name)) != nil
+                else { return false }
             }
         }
         return true

@@ -38,8 +38,10 @@ struct CgroupHost {
     var unified: Hierarchy?
     var v1: [CgroupController: Hierarchy] = [:]
 
-    static func read(mountinfo: String? = CgroupFiles.read("/proc/self/mountinfo"),
-                     cgroups: String? = CgroupFiles.read("/proc/self/cgroup")) -> CgroupHost {
+    static func read(
+        mountinfo: String? = CgroupFiles.read("/proc/self/mountinfo"),
+        cgroups: String? = CgroupFiles.read("/proc/self/cgroup")
+    ) -> CgroupHost {
         var host = CgroupHost()
         for line in (mountinfo ?? "").split(separator: "\n") {
             let fields = line.split(separator: " ").map(String.init)
@@ -80,7 +82,8 @@ struct CgroupHost {
         var index = 0
         while index < raw.count {
             if raw[index] == UInt8(ascii: "\\"), index + 3 < raw.count,
-               let value = UInt8(String(decoding: raw[(index + 1)...(index + 3)], as: UTF8.self), radix: 8) {
+                let value = UInt8(String(decoding: raw[(index + 1)...(index + 3)], as: UTF8.self), radix: 8)
+            {
                 bytes.append(value)
                 index += 4
             } else {

@@ -53,8 +53,10 @@ public final class CgroupLayout: Sendable {
         guard enabled else { return "cgroups off (--cgroup-driver none): sandboxes run in the server's cgroup, without limits" }
         var parts = ["driver \(driver.rawValue)"]
         if !exclusive { parts.append("parent shared with another namespaced: orphaned cgroups are left alone") }
-        parts.append("placement and kill: " + (unified.map { "cgroup2 \($0) (CLONE_INTO_CGROUP, cgroup.kill)" }
-            ?? "cgroup v1 " + (parents[.freezer].map { "\($0) (freezer, then SIGKILL)" } ?? "(SIGKILL until empty)")))
+        parts.append(
+            "placement and kill: "
+                + (unified.map { "cgroup2 \($0) (CLONE_INTO_CGROUP, cgroup.kill)" }
+                    ?? "cgroup v1 " + (parents[.freezer].map { "\($0) (freezer, then SIGKILL)" } ?? "(SIGKILL until empty)")))
         for controller in [CgroupController.memory, .pids, .cpu, .cpuacct, .freezer] {
             if let parent = parents[controller] {
                 parts.append("\(controller.rawValue): \(isUnified(controller) ? "cgroup2" : "v1") \(parent)")
@@ -76,7 +78,8 @@ public final class CgroupLayout: Sendable {
         if driver == .none { return .disabled }
         let components = parent.split(separator: "/", omittingEmptySubsequences: false).dropFirst(parent.hasPrefix("/") ? 1 : 0)
         guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else {
-            throw SetupError(description: "--cgroup-parent must be a cgroup path without empty, '.' or '..' components, not '\(parent)'")
+            throw SetupError(
+                description: "--cgroup-parent must be a cgroup path without empty, '.' or '..' components, not '\(parent)'")
         }
         let host = CgroupHost.read()
         func parentDirectory(_ hierarchy: CgroupHost.Hierarchy) -> String? {
@@ -102,7 +105,9 @@ public final class CgroupLayout: Sendable {
                 if driver == .v2 { throw SetupError(description: "cgroup2 parent \(directory): \(error)") }
             }
         }
-        if driver == .v2, unified == nil { throw SetupError(description: "--cgroup-driver v2: no usable cgroup2 hierarchy is mounted") }
+        if driver == .v2, unified == nil {
+            throw SetupError(description: "--cgroup-driver v2: no usable cgroup2 hierarchy is mounted")
+        }
         if driver != .v2 {
             var wanted: [CgroupController] = [.memory, .pids, .cpu]
             if unified == nil { wanted += [.cpuacct, .freezer] }
@@ -111,7 +116,9 @@ public final class CgroupLayout: Sendable {
                 do throws(SystemError) { try CgroupFiles.makeDirectories(directory) } catch { continue }
                 parents[controller] = directory
             }
-            if driver == .v1, parents.isEmpty { throw SetupError(description: "--cgroup-driver v1: no cgroup v1 hierarchy is mounted") }
+            if driver == .v1, parents.isEmpty {
+                throw SetupError(description: "--cgroup-driver v1: no cgroup v1 hierarchy is mounted")
+            }
         }
         guard let first = unified ?? parents.values.sorted().first else { return .disabled }
         var fd = open(first, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -24,8 +24,10 @@ enum CgroupOrphans {
                 notes.append("left the cgroup \(id) alone: processes run in it, and no sandbox of this server's")
                 continue
             }
-            notes.append(cgroup.remove() ? "removed the cgroup of vanished sandbox \(id)"
-                : "could not remove the cgroup of vanished sandbox \(id)")
+            notes.append(
+                cgroup.remove()
+                    ? "removed the cgroup of vanished sandbox \(id)"
+                    : "could not remove the cgroup of vanished sandbox \(id)")
         }
         return notes
     }

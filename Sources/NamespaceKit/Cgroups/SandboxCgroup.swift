@@ -39,7 +39,9 @@ public struct SandboxCgroup: Sendable, Equatable, Codable {
                 if isUnified(.memory) {
                     try CgroupFiles.write(directory + "/memory.max", String(bytes))
                     // The limit is on memory: swapping past it would only make the sandbox slow.
-                    if CgroupFiles.exists(directory + "/memory.swap.max") { try CgroupFiles.write(directory + "/memory.swap.max", "0") }
+                    if CgroupFiles.exists(directory + "/memory.swap.max") {
+                        try CgroupFiles.write(directory + "/memory.swap.max", "0")
+                    }
                 } else {
                     try CgroupFiles.write(directory + "/memory.limit_in_bytes", String(bytes))
                     if CgroupFiles.exists(directory + "/memory.memsw.limit_in_bytes") {
@@ -161,7 +163,8 @@ public struct SandboxCgroup: Sendable, Equatable, Codable {
     /// How many times the kernel's OOM killer killed a process of the sandbox.
     var oomKills: Int64? {
         guard let directory = directory(.memory) else { return nil }
-        return isUnified(.memory) ? CgroupFiles.keyed(directory + "/memory.events", "oom_kill")
+        return isUnified(.memory)
+            ? CgroupFiles.keyed(directory + "/memory.events", "oom_kill")
             : CgroupFiles.keyed(directory + "/memory.oom_control", "oom_kill")
     }
 

@@ -30,7 +30,8 @@ public struct ConfinementSettings: Sendable {
     func checkBindSource(_ source: String, member: String) throws(SandboxError) -> String {
         let path = try Self.real(source, step: "mount_source", detail: member)
         for hidden in self.hidden where Self.within(path, hidden) || Self.within(hidden, path) {
-            throw .invalidSpec(SpecError(member, "'\(source)' is or contains \(hidden), which the server keeps from every sandbox"))
+            throw .invalidSpec(
+                SpecError(member, "'\(source)' is or contains \(hidden), which the server keeps from every sandbox"))
         }
         return path
     }
@@ -40,7 +41,8 @@ public struct ConfinementSettings: Sendable {
     func checkRootfs(_ rootfs: String) throws(SandboxError) -> String {
         let path = try Self.real(rootfs, step: "rootfs", detail: "rootfs")
         for hidden in self.hidden where Self.within(path, hidden) {
-            throw .invalidSpec(SpecError("rootfs", "'\(rootfs)' lies inside \(hidden), which the server keeps from every sandbox"))
+            throw .invalidSpec(
+                SpecError("rootfs", "'\(rootfs)' lies inside \(hidden), which the server keeps from every sandbox"))
         }
         return path
     }
@@ -88,13 +90,17 @@ enum ConfinementPlan {
     /// The filesystem: the confined view, or (privileged) only the spec's mounts.
     /// - Parameter rootfs: the real path of the spec's rootfs.
     /// - Parameter sources: the checked host path of each bind mount, by index.
-    static func view(_ spec: SandboxSpec, settings: ConfinementSettings, rootfs: String?, sources: [String?],
-                     arena: CArena) -> nsd_view {
+    static func view(
+        _ spec: SandboxSpec, settings: ConfinementSettings, rootfs: String?, sources: [String?],
+        arena: CArena
+    ) -> nsd_view {
         var view = nsd_view()
         let mounts = zip(spec.mounts, sources).map { mount, source in
-            nsd_mount(source: arena.string(source), target: arena.string(mount.target),
-                      size_bytes: mount.sizeBytes ?? 0, kind: mount.type == .bind ? UInt32(NSD_MOUNT_BIND.rawValue) : UInt32(NSD_MOUNT_TMPFS.rawValue),
-                      read_only: mount.readOnly ? 1 : 0)
+            nsd_mount(
+                source: arena.string(source), target: arena.string(mount.target),
+                size_bytes: mount.sizeBytes ?? 0,
+                kind: mount.type == .bind ? UInt32(NSD_MOUNT_BIND.rawValue) : UInt32(NSD_MOUNT_TMPFS.rawValue),
+                read_only: mount.readOnly ? 1 : 0)
         }
         view.mounts = arena.copy(mounts)
         view.nmounts = UInt32(mounts.count)

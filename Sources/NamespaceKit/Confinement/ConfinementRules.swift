@@ -13,13 +13,19 @@ extension SandboxSpecRequest {
     func resolveConfinement(namespaces: [NamespaceType]) throws(SpecError) -> Confinement {
         let privileged = self.privileged ?? false
         if privileged {
-            if capabilities != nil { throw SpecError("capabilities", "contradicts \"privileged\": true, which keeps every capability") }
+            if capabilities != nil {
+                throw SpecError("capabilities", "contradicts \"privileged\": true, which keeps every capability")
+            }
             if seccomp != nil { throw SpecError("seccomp", "contradicts \"privileged\": true, which runs without a filter") }
         } else if !namespaces.contains(.mnt) {
-            throw SpecError("namespaces", "a confined sandbox needs \"mnt\" for its read-only view of the host; add it, or set \"privileged\": true")
+            throw SpecError(
+                "namespaces",
+                "a confined sandbox needs \"mnt\" for its read-only view of the host; add it, or set \"privileged\": true")
         }
         let mounts = try ConfinementRule.mounts(self.mounts ?? [])
-        if !mounts.isEmpty, !namespaces.contains(.mnt) { throw SpecError("mounts", "needs the \"mnt\" namespace, which is not requested") }
+        if !mounts.isEmpty, !namespaces.contains(.mnt) {
+            throw SpecError("mounts", "needs the \"mnt\" namespace, which is not requested")
+        }
         return Confinement(
             privileged: privileged,
             capabilities: privileged ? nil : try ConfinementRule.capabilities(capabilities),
@@ -37,14 +43,16 @@ enum ConfinementRule {
             var result: [String] = []
             for (index, name) in list.enumerated() {
                 guard let canonical = Capability.canonical(name) else {
-                    throw SpecError("\(member)[\(index)]", "'\(name)' is not a capability (e.g. NET_ADMIN or CAP_NET_ADMIN, or ALL)")
+                    throw SpecError(
+                        "\(member)[\(index)]", "'\(name)' is not a capability (e.g. NET_ADMIN or CAP_NET_ADMIN, or ALL)")
                 }
                 if !result.contains(canonical) { result.append(canonical) }
             }
             return result
         }
-        return SandboxSpec.Capabilities(add: try names(request?.add, member: "capabilities.add"),
-                                        drop: try names(request?.drop, member: "capabilities.drop"))
+        return SandboxSpec.Capabilities(
+            add: try names(request?.add, member: "capabilities.add"),
+            drop: try names(request?.drop, member: "capabilities.drop"))
     }
 
     static func seccomp(_ value: String?) throws(SpecError) -> SandboxSpec.Seccomp {
@@ -77,7 +85,9 @@ enum ConfinementRule {
         case .tmpfs:
             guard m.source == nil else { throw SpecError("\(member).source", "applies to bind mounts only") }
             let size = m.sizeBytes ?? Int64(SandboxSpec.Mount.defaultTmpfsBytes)
-            guard (4096...(16 << 30)).contains(size) else { throw SpecError("\(member).sizeBytes", "must be from 4096 to 17179869184 (16 GiB)") }
+            guard (4096...(16 << 30)).contains(size) else {
+                throw SpecError("\(member).sizeBytes", "must be from 4096 to 17179869184 (16 GiB)")
+            }
             return .init(type: .tmpfs, source: nil, target: target, readOnly: m.readOnly ?? false, sizeBytes: UInt64(size))
         }
     }
@@ -102,7 +112,8 @@ enum ConfinementRule {
     /// 1,048,576, the kernel's default nr_open, whatever a host raised it to.
     static let fileDescriptorCeiling: Int64 = {
         guard let bytes = ProcFS.read("/proc/sys/fs/nr_open"),
-              let value = Int64(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            let value = Int64(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
             return 1 << 20
         }
         return min(value, 1 << 20)

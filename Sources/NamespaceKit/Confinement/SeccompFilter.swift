@@ -46,8 +46,13 @@ public enum SeccompFilter {
             for name in SeccompProfile.withSysAdmin { try add(name, allow) }
             try add("clone", allow)
         } else {
-            try add("clone", allow, [scmp_arg_cmp(arg: 0, op: SCMP_CMP_MASKED_EQ,
-                                                  datum_a: SeccompProfile.cloneNamespaceFlags, datum_b: 0)])
+            try add(
+                "clone", allow,
+                [
+                    scmp_arg_cmp(
+                        arg: 0, op: SCMP_CMP_MASKED_EQ,
+                        datum_a: SeccompProfile.cloneNamespaceFlags, datum_b: 0)
+                ])
         }
         for value in SeccompProfile.personalities {
             try add("personality", allow, [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: value, datum_b: 0)])

@@ -47,7 +47,8 @@ struct Directory: ~Copyable, Sendable {
     func openTrusted(_ name: String, _ flags: Int32) -> FileDescriptor? {
         guard let file = try? Syscall.openAt(fd, name, flags | O_NOFOLLOW | O_NONBLOCK) else { return nil }
         guard let facts = try? Syscall.stat(file), FileTrust(facts).fileProblem(server: Syscall.effectiveUser) == nil,
-              (try? Syscall.clearNonBlocking(file)) != nil else {
+            (try? Syscall.clearNonBlocking(file)) != nil
+        else {
             try? file.close()
             return nil
         }

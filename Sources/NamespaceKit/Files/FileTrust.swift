@@ -20,8 +20,9 @@ struct FileTrust: Sendable, Equatable {
     }
 
     init(_ facts: stat) {
-        self.init(type: facts.st_mode & S_IFMT, permissions: facts.st_mode & 0o7777, owner: facts.st_uid,
-                  links: Int(facts.st_nlink))
+        self.init(
+            type: facts.st_mode & S_IFMT, permissions: facts.st_mode & 0o7777, owner: facts.st_uid,
+            links: Int(facts.st_nlink))
     }
 
     /// Why a log or exit record may not be written through, or nil when it may.

@@ -7,7 +7,9 @@ import SystemPackage
 /// throws the errno; callers hold `FileDescriptor`s, never raw numbers.
 enum Syscall {
     /// `openat` relative to a directory; close-on-exec, and never a controlling terminal.
-    static func openAt(_ directory: FileDescriptor, _ name: String, _ flags: Int32, mode: mode_t = 0o600) throws(Errno) -> FileDescriptor {
+    static func openAt(_ directory: FileDescriptor, _ name: String, _ flags: Int32, mode: mode_t = 0o600) throws(Errno)
+        -> FileDescriptor
+    {
         FileDescriptor(rawValue: try retrying { Glibc.openat(directory.rawValue, name, flags | O_CLOEXEC | O_NOCTTY, mode) })
     }
 

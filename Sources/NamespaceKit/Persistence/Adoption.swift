@@ -16,13 +16,15 @@ enum Adoption {
             guard var sandbox = image.sandboxes[id]?.sandbox else { continue }
             if sandbox.state == .running {
                 if ProcFS.processStat(pid: sandbox.pid)?.startTime == sandbox.startTime,
-                   case let fd = nsd_pidfd_open(sandbox.pid), fd >= 0 {
+                    case let fd = nsd_pidfd_open(sandbox.pid), fd >= 0
+                {
                     result.pidfds[id] = fd
                 } else {
                     sandbox.settle(record: state.exitRecord(of: id), reaped: nil)
                     sandbox.oomKilled = (sandbox.cgroup?.oomKills ?? 0) > 0
-                    result.notes.append("sandbox \(id) ended while the server was down: "
-                        + (sandbox.exitStatusUnknown ? "exit status unknown" : "exit recorded"))
+                    result.notes.append(
+                        "sandbox \(id) ended while the server was down: "
+                            + (sandbox.exitStatusUnknown ? "exit status unknown" : "exit recorded"))
                 }
             }
             result.sandboxes.append(sandbox)

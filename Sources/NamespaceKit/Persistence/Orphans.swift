@@ -20,7 +20,8 @@ enum Orphans {
             guard let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { continue }
             for fd in fds {
                 guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
-                      target.hasPrefix(prefix), target.hasSuffix("/exit") else { continue }
+                    target.hasPrefix(prefix), target.hasSuffix("/exit")
+                else { continue }
                 let id = String(target.dropFirst(prefix.count).dropLast("/exit".count))
                 if !known.contains(id) { found.append(Found(id: id, pid: pid)) }
             }

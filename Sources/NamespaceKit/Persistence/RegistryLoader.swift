@@ -37,15 +37,17 @@ struct RegistryLoader {
         if base == nil, !snapshots.isEmpty, !journals.contains(0) {
             // Every snapshot was damaged and the journals do not reach back to an empty registry.
             guard allowEmpty else {
-                throw Refusal(description: "no readable registry snapshot in \(files.directory): "
-                    + warnings.joined(separator: "; ")
-                    + ". The damaged files are kept. Start with --allow-empty-registry to begin with an empty registry.")
+                throw Refusal(
+                    description: "no readable registry snapshot in \(files.directory): "
+                        + warnings.joined(separator: "; ")
+                        + ". The damaged files are kept. Start with --allow-empty-registry to begin with an empty registry.")
             }
             warnings.append("starting with an EMPTY registry (--allow-empty-registry); running sandboxes are no longer tracked")
         }
         var image = RegistryImage(base?.snapshot)
         if let base, base.generation != snapshots.last {
-            warnings.append("recovered from the previous generation \(files.snapshot(base.generation)) with \(image.order.count) sandboxes")
+            warnings.append(
+                "recovered from the previous generation \(files.snapshot(base.generation)) with \(image.order.count) sandboxes")
         }
         for generation in journals where generation >= start {
             replay(files.journal(generation), into: &image, warnings: &warnings)
@@ -55,7 +57,8 @@ struct RegistryLoader {
     }
 
     enum ReadFailure: Error, CustomStringConvertible {
-        case unreadable, corrupt, unknownFormat(Int)
+        case unreadable, corrupt
+        case unknownFormat(Int)
         var description: String {
             switch self {
             case .unreadable: return "unreadable"

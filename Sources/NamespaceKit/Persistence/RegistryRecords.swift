@@ -40,10 +40,11 @@ extension SandboxRecord {
     var sandbox: Sandbox {
         var inodes: [NamespaceType: UInt64?] = [:]
         for type in NamespaceType.allCases { inodes[type] = .some(namespaces[type.rawValue]) }
-        return Sandbox(id: id, name: name, state: state, pid: pid, startTime: startTime,
-                       createdAt: Date(timeIntervalSince1970: createdAt), exitedAt: exitedAt.map(Date.init(timeIntervalSince1970:)),
-                       exitCode: exitCode, signal: signal, exitStatusUnknown: exitStatusUnknown, namespaces: inodes, spec: spec,
-                       cgroup: cgroup, oomKilled: oomKilled ?? false)
+        return Sandbox(
+            id: id, name: name, state: state, pid: pid, startTime: startTime,
+            createdAt: Date(timeIntervalSince1970: createdAt), exitedAt: exitedAt.map(Date.init(timeIntervalSince1970:)),
+            exitCode: exitCode, signal: signal, exitStatusUnknown: exitStatusUnknown, namespaces: inodes, spec: spec,
+            cgroup: cgroup, oomKilled: oomKilled ?? false)
     }
 }
 
@@ -108,7 +109,8 @@ struct RegistryImage: Sendable {
     }
 
     func snapshot(generation: UInt64) -> RegistrySnapshot {
-        RegistrySnapshot(format: RegistrySnapshot.currentFormat, generation: generation,
-                         sandboxes: order.compactMap { sandboxes[$0] }, idempotency: Array(keys.values))
+        RegistrySnapshot(
+            format: RegistrySnapshot.currentFormat, generation: generation,
+            sandboxes: order.compactMap { sandboxes[$0] }, idempotency: Array(keys.values))
     }
 }

@@ -53,14 +53,18 @@ extension SandboxManager {
 
     /// Runs the exec on a thread of its own (an exec may take minutes) and calls `completion` with
     /// the result; refuses at once when `execLimit` execs are already running.
-    public func exec(_ reference: String, _ request: ExecRequest,
-                     completion: @escaping @Sendable (Result<ExecResult, SandboxError>) -> Void) throws(SandboxError) {
+    public func exec(
+        _ reference: String, _ request: ExecRequest,
+        completion: @escaping @Sendable (Result<ExecResult, SandboxError>) -> Void
+    ) throws(SandboxError) {
         _ = try get(reference)
-        guard execSlots.withLock({ running in
-            guard running < Self.execLimit else { return false }
-            running += 1
-            return true
-        }) else { throw .execLimit(Self.execLimit) }
+        guard
+            execSlots.withLock({ running in
+                guard running < Self.execLimit else { return false }
+                running += 1
+                return true
+            })
+        else { throw .execLimit(Self.execLimit) }
         let thread = Thread { [self] in
             defer { execSlots.withLock { $0 -= 1 } }
             do throws(SandboxError) { completion(.success(try exec(reference, request))) } catch { completion(.failure(error)) }
@@ -80,18 +84,23 @@ extension SandboxManager {
         let env = request.env ?? sandbox.spec.env
         let search = env["PATH"] ?? SandboxSpec.defaultPath
         guard let path = Spawner.resolve(request.command[0], path: search, root: "/proc/\(sandbox.pid)/root") else {
-            throw .execFailed(step: "execve", errno: .noSuchFileOrDirectory,
-                              detail: "command '\(request.command[0])' not found in PATH \(search)")
+            throw .execFailed(
+                step: "execve", errno: .noSuchFileOrDirectory,
+                detail: "command '\(request.command[0])' not found in PATH \(search)")
         }
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]
         guard nsd_pipe_cloexec(&out) == 0 else { throw .internalFailure("pipe2: \(Errno(rawValue: Glibc.errno))") }
         guard nsd_pipe_cloexec(&err) == 0 else {
             let failed = Errno(rawValue: Glibc.errno)
-            close(out[0]); close(out[1])
+            close(out[0])
+            close(out[1])
             throw .internalFailure("pipe2: \(failed)")
         }
-        defer { close(out[0]); close(err[0]) }
+        defer {
+            close(out[0])
+            close(err[0])
+        }
         let strings = CArena()
         var config = nsd_exec_config()
         config.pidfd = pidfd
@@ -123,20 +132,23 @@ extension SandboxManager {
         close(out[1])
         close(err[1])
         guard rc == 0 else {
-            throw Spawner.failure(step: result.step, errno: result.err, index: result.index,
-                                  subject: .init(exec: request, in: sandbox.spec))
+            throw Spawner.failure(
+                step: result.step, errno: result.err, index: result.index,
+                subject: .init(exec: request, in: sandbox.spec))
         }
         defer { close(result.pidfd) }
-        let collected = OutputCollector.collect(stdout: out[0], stderr: err[0], process: result.pidfd,
-                                                cap: Self.execOutputCap, timeout: request.timeout)
+        let collected = OutputCollector.collect(
+            stdout: out[0], stderr: err[0], process: result.pidfd,
+            cap: Self.execOutputCap, timeout: request.timeout)
         var status = nsd_wait_status()
         while nsd_pidfd_wait(result.pidfd, -1, &status) < 0 && Glibc.errno == EINTR {}
         let stdout = ExecResult.OutputEncoding.encode(collected.stdout, truncated: collected.truncated)
         let stderr = ExecResult.OutputEncoding.encode(collected.stderr, truncated: collected.truncated)
-        return ExecResult(exitCode: status.signal == 0 ? status.exit_code : nil,
-                          signal: status.signal == 0 ? nil : SignalName.name(of: status.signal),
-                          stdout: stdout.0, stderr: stderr.0, stdoutEncoding: stdout.1, stderrEncoding: stderr.1,
-                          truncated: collected.truncated)
+        return ExecResult(
+            exitCode: status.signal == 0 ? status.exit_code : nil,
+            signal: status.signal == 0 ? nil : SignalName.name(of: status.signal),
+            stdout: stdout.0, stderr: stderr.0, stdoutEncoding: stdout.1, stderrEncoding: stderr.1,
+            truncated: collected.truncated)
     }
 }
 
@@ -159,7 +171,10 @@ enum OutputCollector {
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if n < 0 && Glibc.errno == EINTR { continue }
-                if n <= 0 { if n == 0 { open[fd] = false }; return }
+                if n <= 0 {
+                    if n == 0 { open[fd] = false }
+                    return
+                }
                 let chunk = buffer[0..<n]
                 let cut = fd == stdout ? append(chunk, to: &output.stdout) : append(chunk, to: &output.stderr)
                 if cut { output.truncated = true }

@@ -12,7 +12,8 @@ enum ProcessTree {
             var children: [Int32] = []
             while let entry = readdir(tasks) {
                 guard let tid = ProcFS.numericName(entry),
-                      let bytes = ProcFS.read("/proc/\(next)/task/\(tid)/children") else { continue }
+                    let bytes = ProcFS.read("/proc/\(next)/task/\(tid)/children")
+                else { continue }
                 children += bytes.split(separator: UInt8(ascii: " ")).compactMap { Int32(String(decoding: $0, as: UTF8.self)) }
             }
             closedir(tasks)

@@ -138,7 +138,9 @@ public final class Registry: Sendable {
 
     /// Calls `waiter` once the sandbox has exited; returns nil and registers it while it runs,
     /// or returns the sandbox at once when it has already exited.
-    func addWaiter(_ reference: String, _ waiter: @escaping Waiter) throws(SandboxError) -> (sandbox: Sandbox?, id: String, token: UInt64) {
+    func addWaiter(_ reference: String, _ waiter: @escaping Waiter) throws(SandboxError) -> (
+        sandbox: Sandbox?, id: String, token: UInt64
+    ) {
         try state.withLock { s throws(SandboxError) in
             guard let id = Self.lookup(s, reference), var entry = s.entries[id] else { throw .notFound(reference) }
             guard entry.sandbox.state == .running else { return (entry.sandbox, id, 0) }
@@ -200,7 +202,9 @@ public final class Registry: Sendable {
             for sandbox in sandboxes {
                 s.add(Entry(sandbox: sandbox, sequence: 0, pidfd: pidfds[sandbox.id].map(PidFD.init)))
                 if let name = sandbox.name { s.names[name] = sandbox.id }
-                for type in sandbox.spec.namespaces { if let inode = sandbox.namespaces[type] ?? nil { s.inodeOwners[inode] = sandbox.id } }
+                for type in sandbox.spec.namespaces {
+                    if let inode = sandbox.namespaces[type] ?? nil { s.inodeOwners[inode] = sandbox.id }
+                }
             }
             s.keys = image.keys
         }

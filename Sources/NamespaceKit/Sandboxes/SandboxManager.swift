@@ -38,9 +38,11 @@ public final class SandboxManager: Sendable {
     ///   (credentials: token files, TLS keys).
     /// - Parameter cgroups: the cgroup layout (`CgroupLayout.setUp`); sandbox cgroups of ids the
     ///   registry does not know are killed and removed.
-    public init(stateDirectory: String, quota: Int, durability: RegistryStore.Durability = .fsync,
-                allowEmptyRegistry: Bool = false, hiddenPaths: [String] = [], cgroups: CgroupLayout = .disabled,
-                reserve: StorageReserve = StorageReserve()) throws {
+    public init(
+        stateDirectory: String, quota: Int, durability: RegistryStore.Durability = .fsync,
+        allowEmptyRegistry: Bool = false, hiddenPaths: [String] = [], cgroups: CgroupLayout = .disabled,
+        reserve: StorageReserve = StorageReserve()
+    ) throws {
         let registry = Registry()
         let state: StateDirectory
         do throws(StateDirectoryRefusal) { state = try StateDirectory.open(stateDirectory) } catch {
@@ -108,8 +110,10 @@ public final class SandboxManager: Sendable {
 
     /// Starts the sandbox and answers once it is durable in the registry. `whileStarting` gets the
     /// sandbox as it will be returned, while its init is still setting up: time to prepare an answer.
-    public func create(_ requested: SandboxSpec, idempotencyKey: String? = nil,
-                       whileStarting: (Sandbox) -> Void = { _ in }) throws(SandboxError) -> Created {
+    public func create(
+        _ requested: SandboxSpec, idempotencyKey: String? = nil,
+        whileStarting: (Sandbox) -> Void = { _ in }
+    ) throws(SandboxError) -> Created {
         guard let key = idempotencyKey else {
             return Created(sandbox: try start(requested, key: nil, whileStarting: whileStarting), replayed: false)
         }
@@ -135,7 +139,9 @@ public final class SandboxManager: Sendable {
         var requested = requested
         // What the server filled in on the first create: its hostname and default pids limit.
         if requested.hostname == nil { requested.hostname = created.hostname }
-        if requested.resources.pidsDefaulted, requested.resources.pids == nil { requested.resources.pids = created.resources.pids }
+        if requested.resources.pidsDefaulted, requested.resources.pids == nil {
+            requested.resources.pids = created.resources.pids
+        }
         return requested == created
     }
 
@@ -188,8 +194,9 @@ public final class SandboxManager: Sendable {
             }
             defer { handles?.close() }
             starting = try mapLimit(spec.namespaces) { () throws(SandboxError) in
-                try Spawner.begin(spec, hostname: spec.hostname, files: files, settings: confinement, rootfs: rootfs, sources: sources,
-                                  cgroup: handles)
+                try Spawner.begin(
+                    spec, hostname: spec.hostname, files: files, settings: confinement, rootfs: rootfs, sources: sources,
+                    cgroup: handles)
             }
             // Until its parent reaps it, the init's stat stays readable even if it has exited.
             let startTime = ProcFS.processStat(pid: starting.pid)?.startTime ?? 0
@@ -333,14 +340,16 @@ public final class SandboxManager: Sendable {
     static let timers = DispatchQueue(label: "sandbox-wait-timers")
 
     /// Calls `completion` exactly once: when the sandbox exits, or with its current state after `timeout`.
-    public func wait(_ reference: String, timeout: Double, completion: @escaping @Sendable (Sandbox) -> Void) throws(SandboxError) {
+    public func wait(_ reference: String, timeout: Double, completion: @escaping @Sendable (Sandbox) -> Void) throws(SandboxError)
+    {
         let once = Once(completion)
         let registration = try registry.addWaiter(reference) { once.call($0) }
         if let done = registration.sandbox { return once.call(done) }
         let registry = self.registry
         Self.timers.asyncAfter(deadline: .now() + timeout) {
             if registry.removeWaiter(id: registration.id, token: registration.token),
-               let current = registry.find(registration.id) {
+                let current = registry.find(registration.id)
+            {
                 once.call(current)
             }
         }
@@ -363,7 +372,9 @@ public final class SandboxManager: Sendable {
         try delete(reference, journal: true, completion: completion)
     }
 
-    private func delete(_ reference: String, journal: Bool, completion: @escaping @Sendable (SystemError?) -> Void) throws(SandboxError) {
+    private func delete(_ reference: String, journal: Bool, completion: @escaping @Sendable (SystemError?) -> Void)
+        throws(SandboxError)
+    {
         let sandbox = try get(reference)
         if journal {
             registry.beginDeletion(id: sandbox.id)
@@ -400,14 +411,20 @@ public final class SandboxManager: Sendable {
 
     // MARK: exit
 
-    static func recordExit(id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory, store: RegistryStore,
-                           events: EventSource) {
+    static func recordExit(
+        id: String, status: nsd_wait_status, registry: Registry, state: StateDirectory, store: RegistryStore,
+        events: EventSource
+    ) {
         let record = state.exitRecord(of: id)
         let reaped = status.reaped == 1 ? (status.exit_code, status.signal) : nil
-        guard let (exited, waiters, deleted) = registry.markExited(id: id, update: { sandbox in
-            sandbox.settle(record: record, reaped: reaped)
-            sandbox.oomKilled = (sandbox.cgroup?.oomKills ?? 0) > 0
-        }) else { return }
+        guard
+            let (exited, waiters, deleted) = registry.markExited(
+                id: id,
+                update: { sandbox in
+                    sandbox.settle(record: record, reaped: reaped)
+                    sandbox.oomKilled = (sandbox.cgroup?.oomKills ?? 0) > 0
+                })
+        else { return }
         // The exit is in the sandbox's exit file already (a restart reads it from there); the
         // journal entry can follow with the next sync. After a journaled removal it would bring
         // the sandbox back on replay.
@@ -426,7 +443,10 @@ final class Once: Sendable {
     }
 
     func call(_ sandbox: Sandbox) {
-        let taken = body.withLock { value in defer { value = nil }; return value }
+        let taken = body.withLock { value in
+            defer { value = nil }
+            return value
+        }
         taken?(sandbox)
     }
 }

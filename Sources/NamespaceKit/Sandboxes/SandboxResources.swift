@@ -17,8 +17,10 @@ extension SandboxSpec {
         /// `pids` was left out: the server fills in its default when it has a pids controller.
         public var pidsDefaulted: Bool
 
-        public init(memoryBytes: Int64? = nil, cpus: Double? = nil, pids: Int64? = nil,
-                    logBytes: Int64 = defaultLogBytes, pidsDefaulted: Bool = false) {
+        public init(
+            memoryBytes: Int64? = nil, cpus: Double? = nil, pids: Int64? = nil,
+            logBytes: Int64 = defaultLogBytes, pidsDefaulted: Bool = false
+        ) {
             self.memoryBytes = memoryBytes
             self.cpus = cpus
             self.pids = pids
@@ -83,7 +85,8 @@ extension SandboxSpecRequest {
                 let key = AnyKey(name)
                 guard c.contains(key), !(try c.decodeNil(forKey: key)) else { return nil }
                 do { return try c.decode(Int64.self, forKey: key) } catch DecodingError.dataCorrupted {
-                    throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [key], debugDescription: "must be a whole number"))
+                    throw DecodingError.dataCorrupted(
+                        .init(codingPath: c.codingPath + [key], debugDescription: "must be a whole number"))
                 }
             }
             memoryBytes = try whole("memoryBytes")
@@ -111,7 +114,8 @@ extension SandboxSpecRequest {
             throw SpecError("resources.logBytes", "must be from 4096 to 1099511627776 (1 TiB), not \(log)")
         }
         let defaulted = given?.pids == nil && given?.pidsIsNull != true
-        return R(memoryBytes: given?.memoryBytes, cpus: given?.cpus, pids: given?.pids,
-                 logBytes: given?.logBytes ?? R.defaultLogBytes, pidsDefaulted: defaulted)
+        return R(
+            memoryBytes: given?.memoryBytes, cpus: given?.cpus, pids: given?.pids,
+            logBytes: given?.logBytes ?? R.defaultLogBytes, pidsDefaulted: defaulted)
     }
 }

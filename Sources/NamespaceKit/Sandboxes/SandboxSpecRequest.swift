@@ -103,8 +103,9 @@ public struct SandboxSpecRequest: Sendable, Decodable {
         public init(from decoder: Decoder) throws {
             try checkMembers(decoder, allowed: ["insideId", "outsideId", "count"])
             let c = try decoder.container(keyedBy: AnyKey.self)
-            value = SandboxSpec.IDMapping(insideId: try id(c, "insideId"), outsideId: try id(c, "outsideId"),
-                                          count: try id(c, "count"))
+            value = SandboxSpec.IDMapping(
+                insideId: try id(c, "insideId"), outsideId: try id(c, "outsideId"),
+                count: try id(c, "count"))
         }
     }
 

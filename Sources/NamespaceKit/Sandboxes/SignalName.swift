@@ -25,13 +25,15 @@ public enum SignalName {
     public static func number(of text: String) -> Int32? {
         let full = text.hasPrefix("SIG") ? text : "SIG" + text
         if let entry = table.first(where: { $0.0 == full }) { return entry.1 }
-        let low = nsd_sigrtmin(), high = nsd_sigrtmax()
+        let low = nsd_sigrtmin()
+        let high = nsd_sigrtmax()
         for (base, origin, sign) in [("SIGRTMIN", low, Int32(1)), ("SIGRTMAX", high, Int32(-1))] where full.hasPrefix(base) {
             let rest = full.dropFirst(base.count)
             if rest.isEmpty { return origin }
             guard rest.first == (sign > 0 ? "+" : "-"), let offset = Int32(rest.dropFirst()),
-                  rest.dropFirst().allSatisfy({ $0 >= "0" && $0 <= "9" }), rest.dropFirst().first != "0",
-                  offset >= 1, offset <= high - low else { return nil }
+                rest.dropFirst().allSatisfy({ $0 >= "0" && $0 <= "9" }), rest.dropFirst().first != "0",
+                offset >= 1, offset <= high - low
+            else { return nil }
             return origin + sign * offset
         }
         return nil

@@ -94,7 +94,8 @@ enum Spawner {
         default:
             if index >= 0 { detail = "entry \(index)" }
         }
-        return subject.isExec ? .execFailed(step: stable, errno: code, detail: detail)
+        return subject.isExec
+            ? .execFailed(step: stable, errno: code, detail: detail)
             : .spawnFailed(step: stable, errno: code, detail: detail)
     }
 
@@ -155,8 +156,9 @@ enum Spawner {
         }
         let path = spec.env["PATH"] ?? SandboxSpec.defaultPath
         guard let found = resolve(spec.command[0], path: path, root: spec.rootfs ?? "") else {
-            throw .spawnFailed(step: "execve", errno: .noSuchFileOrDirectory,
-                               detail: "command '\(spec.command[0])' not found in PATH \(path)")
+            throw .spawnFailed(
+                step: "execve", errno: .noSuchFileOrDirectory,
+                detail: "command '\(spec.command[0])' not found in PATH \(path)")
         }
         return found
     }
@@ -174,9 +176,11 @@ enum Spawner {
     /// Clones the init; the files may be closed once this returns (the init has its copies).
     /// - Parameter rootfs: the spec's rootfs as a real path (checked, without symlinks).
     /// - Parameter sources: the checked host path of each bind mount, by index.
-    static func begin(_ spec: SandboxSpec, hostname: String?, files: StateDirectory.Files,
-                      settings: ConfinementSettings, rootfs: String?, sources: [String?],
-                      cgroup: SandboxCgroup.Handles?) throws(SandboxError) -> Starting {
+    static func begin(
+        _ spec: SandboxSpec, hostname: String?, files: StateDirectory.Files,
+        settings: ConfinementSettings, rootfs: String?, sources: [String?],
+        cgroup: SandboxCgroup.Handles?
+    ) throws(SandboxError) -> Starting {
         let path = try executable(spec)
         let strings = CArena()
         var config = nsd_spawn_config()

@@ -3,7 +3,9 @@ extension SandboxSpecRequest {
     public func resolve() throws(SpecError) -> SandboxSpec {
         let namespaces = try Self.checkNamespaces(self.namespaces ?? SandboxSpec.defaultNamespaces)
         func require(_ type: NamespaceType, for member: String) throws(SpecError) {
-            guard namespaces.contains(type) else { throw SpecError(member, "needs the \"\(type.rawValue)\" namespace, which is not requested") }
+            guard namespaces.contains(type) else {
+                throw SpecError(member, "needs the \"\(type.rawValue)\" namespace, which is not requested")
+            }
         }
         if let name { try SpecRule.name(name) }
         let command = try SpecRule.command(self.command)
@@ -30,8 +32,10 @@ extension SandboxSpecRequest {
         var uidMappings: [SandboxSpec.IDMapping]?
         var gidMappings: [SandboxSpec.IDMapping]?
         if namespaces.contains(.user) {
-            uidMappings = try SpecRule.mappings(self.uidMappings?.map(\.value) ?? SandboxSpec.defaultMapping, member: "uidMappings")
-            gidMappings = try SpecRule.mappings(self.gidMappings?.map(\.value) ?? SandboxSpec.defaultMapping, member: "gidMappings")
+            uidMappings = try SpecRule.mappings(
+                self.uidMappings?.map(\.value) ?? SandboxSpec.defaultMapping, member: "uidMappings")
+            gidMappings = try SpecRule.mappings(
+                self.gidMappings?.map(\.value) ?? SandboxSpec.defaultMapping, member: "gidMappings")
         } else {
             if self.uidMappings != nil { try require(.user, for: "uidMappings") }
             if self.gidMappings != nil { try require(.user, for: "gidMappings") }
@@ -71,14 +75,19 @@ enum SpecRule {
         let bytes = Array(name.utf8)
         func isAlnum(_ b: UInt8) -> Bool { (b >= 97 && b <= 122) || (b >= 48 && b <= 57) }
         guard (1...63).contains(bytes.count), isAlnum(bytes[0]),
-              bytes.dropFirst().allSatisfy({ isAlnum($0) || $0 == 95 || $0 == 46 || $0 == 45 }) else {
+            bytes.dropFirst().allSatisfy({ isAlnum($0) || $0 == 95 || $0 == 46 || $0 == 45 })
+        else {
             throw SpecError("name", "must match [a-z0-9][a-z0-9_.-]{0,62}")
         }
     }
 
     static func command(_ command: [String]?) throws(SpecError) -> [String] {
-        guard let command else { throw SpecError("command", "is required: the argv to run, e.g. [\"/bin/sh\", \"-c\", \"echo hi\"]") }
-        guard (1...4096).contains(command.count) else { throw SpecError("command", "must have 1 to 4096 strings, not \(command.count)") }
+        guard let command else {
+            throw SpecError("command", "is required: the argv to run, e.g. [\"/bin/sh\", \"-c\", \"echo hi\"]")
+        }
+        guard (1...4096).contains(command.count) else {
+            throw SpecError("command", "must have 1 to 4096 strings, not \(command.count)")
+        }
         for (index, argument) in command.enumerated() {
             try text(argument, member: "command[\(index)]", maxBytes: 65536)
         }
@@ -91,8 +100,9 @@ enum SpecRule {
         let bytes = Array(hostname.utf8)
         guard (1...64).contains(bytes.count) else { throw SpecError("hostname", "must be 1 to 64 bytes") }
         for label in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-            let valid = (1...63).contains(label.count) && label.first != 45 && label.last != 45 &&
-                label.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+            let valid =
+                (1...63).contains(label.count) && label.first != 45 && label.last != 45
+                && label.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
             guard valid else { throw SpecError("hostname", "'\(hostname)' is not a valid RFC 1123 host name") }
         }
     }
@@ -134,7 +144,8 @@ enum SpecRule {
         for (index, mapping) in list.enumerated() {
             guard mapping.count >= 1 else { throw SpecError("\(member)[\(index)].count", "must be at least 1") }
             guard UInt64(mapping.insideId) + UInt64(mapping.count) <= 1 << 32,
-                  UInt64(mapping.outsideId) + UInt64(mapping.count) <= 1 << 32 else {
+                UInt64(mapping.outsideId) + UInt64(mapping.count) <= 1 << 32
+            else {
                 throw SpecError("\(member)[\(index)]", "id + count must not exceed 4294967296")
             }
         }
@@ -148,8 +159,10 @@ enum SpecRule {
         return list
     }
 
-    static func identity(_ user: SandboxSpec.Identity, uidMappings: [SandboxSpec.IDMapping]?,
-                         gidMappings: [SandboxSpec.IDMapping]?) throws(SpecError) {
+    static func identity(
+        _ user: SandboxSpec.Identity, uidMappings: [SandboxSpec.IDMapping]?,
+        gidMappings: [SandboxSpec.IDMapping]?
+    ) throws(SpecError) {
         // (uid_t)-1 means "leave unchanged" to setresuid.
         guard user.uid != UInt32.max else { throw SpecError("user.uid", "4294967295 is reserved") }
         guard user.gid != UInt32.max else { throw SpecError("user.gid", "4294967295 is reserved") }

@@ -42,7 +42,8 @@ public struct StateDirectory: Sendable {
         // Canonical: the kernel reports open files that way (orphans are found by their exit records).
         guard let root = Syscall.realPath(path) else { throw .init(path, "cannot be resolved", errno: Errno(rawValue: errno)) }
         let parentPath = root == "/" ? "/" : String(root[..<root.lastIndex(of: "/")!]).ifEmpty("/")
-        let parent: Directory, directory: Directory
+        let parent: Directory
+        let directory: Directory
         do { parent = try Directory.open(parentPath) } catch { throw .init(parentPath, "cannot be opened", errno: error) }
         do { directory = try Directory.open(root) } catch { throw .init(root, "cannot be opened", errno: error) }
         let server = Syscall.effectiveUser
@@ -67,12 +68,14 @@ public struct StateDirectory: Sendable {
         return StateDirectory(root: root, handles: Handles(root: directory, sandboxes: sandboxes, spare: spare, lock: lock))
     }
 
-    private static func subdirectory(_ name: String, of directory: borrowing Directory) throws(StateDirectoryRefusal) -> Directory {
+    private static func subdirectory(_ name: String, of directory: borrowing Directory) throws(StateDirectoryRefusal) -> Directory
+    {
         do throws(Errno) {
             try directory.makeSubdirectory(name)
             return try directory.subdirectory(name)
         } catch {
-            throw .init(directory.path + "/" + name, "must be a directory of the server's user writable by nobody else", errno: error)
+            throw .init(
+                directory.path + "/" + name, "must be a directory of the server's user writable by nobody else", errno: error)
         }
     }
 
@@ -153,7 +156,8 @@ public struct StateDirectory: Sendable {
     /// and each passes `FileTrust`.
     private func emptyForReuse(_ id: String) -> Bool {
         guard let directory = try? handles.sandboxes.subdirectory(id),
-              directory.entries.sorted() == Self.logNames.sorted() else { return false }
+            directory.entries.sorted() == Self.logNames.sorted()
+        else { return false }
         for name in Self.logNames {
             guard let file = directory.openTrusted(name, O_WRONLY) else { return false }
             defer { try? file.close() }
@@ -187,7 +191,9 @@ public struct StateDirectory: Sendable {
         guard let file = openForReading(id, "exit") else { return nil }
         defer { try? file.close() }
         var buffer = [UInt8](repeating: 0, count: 256)
-        guard let count = try? buffer.withUnsafeMutableBytes({ try file.read(fromAbsoluteOffset: 0, into: $0) }) else { return nil }
+        guard let count = try? buffer.withUnsafeMutableBytes({ try file.read(fromAbsoluteOffset: 0, into: $0) }) else {
+            return nil
+        }
         return ExitRecord.parse(Array(buffer.prefix(count)))
     }
 }
@@ -237,6 +243,6 @@ public struct StateDirectoryRefusal: Error, Sendable, CustomStringConvertible {
     }
 }
 
-private extension String {
-    func ifEmpty(_ replacement: String) -> String { isEmpty ? replacement : self }
+extension String {
+    fileprivate func ifEmpty(_ replacement: String) -> String { isEmpty ? replacement : self }
 }

@@ -20,7 +20,9 @@ enum Host {
 
     /// Runs a program with stdout and stderr together; a program still running after `seconds` is
     /// stopped (a server that should have refused to start) and reported with status 0.
-    static func runWithStatus(_ arguments: [String], environment: [String: String] = [:], seconds: Double = 5) throws -> (status: Int32, output: String) {
+    static func runWithStatus(_ arguments: [String], environment: [String: String] = [:], seconds: Double = 5) throws -> (
+        status: Int32, output: String
+    ) {
         let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -45,7 +47,8 @@ enum Host {
 
     static func readlinkInode(_ path: String) -> UInt64? {
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path),
-              let open = target.firstIndex(of: "["), let close = target.firstIndex(of: "]") else { return nil }
+            let open = target.firstIndex(of: "["), let close = target.firstIndex(of: "]")
+        else { return nil }
         return UInt64(target[target.index(after: open)..<close])
     }
 

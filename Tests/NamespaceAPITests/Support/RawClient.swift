@@ -66,7 +66,9 @@ enum RawClient {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         return fd
     }
@@ -79,7 +81,7 @@ enum RawClient {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { break }   // the server answered early and closed: read what it said
+            if n <= 0 { break }  // the server answered early and closed: read what it said
             sent += n
         }
         var received: [UInt8] = []
@@ -106,7 +108,9 @@ enum RawClient {
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         var body = Array(data[(end + 4)...])
-        if head { body = [] } else if let length = headers["content-length"].flatMap(Int.init), length < body.count {
+        if head {
+            body = []
+        } else if let length = headers["content-length"].flatMap(Int.init), length < body.count {
             body = Array(body.prefix(length))
         }
         return RawResponse(status: status, headers: headers, body: body)

@@ -28,8 +28,11 @@ final class RobustServer: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--listen", "127.0.0.1:0", "--state-dir", stateDirectory, "--log-level", "info",
-                             "--cgroup-parent", testCgroupParent(directory)] + arguments
+        process.arguments =
+            [
+                "--listen", "127.0.0.1:0", "--state-dir", stateDirectory, "--log-level", "info",
+                "--cgroup-parent", testCgroupParent(directory),
+            ] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NAMESPACED_TOKEN")
         if let token { environment["NAMESPACED_TOKEN"] = token }

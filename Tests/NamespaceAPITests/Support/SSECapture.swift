@@ -50,9 +50,15 @@ final class CurlStream: @unchecked Sendable {
                 var value = line[line.index(after: colon)...]
                 if value.first == " " { value = value.dropFirst() }
                 switch field {
-                case "id": event.id = UInt64(value); sawField = true
-                case "event": event.name = String(value); sawField = true
-                case "data": event.data += String(value); sawField = true
+                case "id":
+                    event.id = UInt64(value)
+                    sawField = true
+                case "event":
+                    event.name = String(value)
+                    sawField = true
+                case "data":
+                    event.data += String(value)
+                    sawField = true
                 default: break
                 }
             }

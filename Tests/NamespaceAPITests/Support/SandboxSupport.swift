@@ -5,8 +5,9 @@ import Testing
 /// host-side views of the processes (procfs) and of the server's state directory.
 extension TestServer {
     func postJSON(_ path: String, _ object: Any) async throws -> HTTPResult {
-        try await send("POST", path, headers: ["Content-Type": "application/json"],
-                       body: try JSONSerialization.data(withJSONObject: object))
+        try await send(
+            "POST", path, headers: ["Content-Type": "application/json"],
+            body: try JSONSerialization.data(withJSONObject: object))
     }
 
     func postRaw(_ path: String, _ body: Data, contentType: String = "application/json") async throws -> HTTPResult {
@@ -47,8 +48,10 @@ extension TestServer {
     }
 
     /// The logs once `condition` holds on them (polled for up to `seconds`), else the last ones read.
-    func logs(_ reference: String, stream: String? = nil, within seconds: Double = 10,
-              until condition: (String) -> Bool) async throws -> String {
+    func logs(
+        _ reference: String, stream: String? = nil, within seconds: Double = 10,
+        until condition: (String) -> Bool
+    ) async throws -> String {
         let deadline = Date().addingTimeInterval(seconds)
         var text = try await logs(reference, stream: stream)
         while !condition(text), Date() < deadline {
@@ -59,8 +62,10 @@ extension TestServer {
     }
 
     /// Creates a sandbox, runs `body` with it, and always deletes it afterwards.
-    func withSandbox<T>(_ spec: [String: Any], sourceLocation: SourceLocation = #_sourceLocation,
-                        _ body: ([String: Any]) async throws -> T) async throws -> T {
+    func withSandbox<T>(
+        _ spec: [String: Any], sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: ([String: Any]) async throws -> T
+    ) async throws -> T {
         let sandbox = try await createSandbox(spec, sourceLocation: sourceLocation)
         let id = sandbox.id
         do {
@@ -133,7 +138,8 @@ enum Proc {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { Int32($0) }.filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
+                let close = stat.lastIndex(of: ")")
+            else { return false }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             return fields.count > 2 && fields[0] == "Z" && Int32(fields[1]) == parent
         }
@@ -195,7 +201,9 @@ var builtServerBinary: String {
 }
 
 /// One request to a server on a unix socket, through curl: (status, body).
-func curlUnix(_ socket: String, _ method: String, _ path: String, json: String? = nil) throws -> (status: Int, body: [String: Any]) {
+func curlUnix(_ socket: String, _ method: String, _ path: String, json: String? = nil) throws -> (
+    status: Int, body: [String: Any]
+) {
     var arguments = ["curl", "-s", "-X", method, "--unix-socket", socket, "-w", "\n%{http_code}"]
     if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
     let output = try Host.run(arguments + ["http://localhost" + path]).output
@@ -217,8 +225,11 @@ final class SandboxServerProcess: @unchecked Sendable {
         directory = NSTemporaryDirectory() + "nsd-proc-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         socket = directory + "/api.sock"
-        process = try Background(prefix + [builtServerBinary, "--listen", "unix:\(socket)", "--state-dir", directory + "/state",
-                                           "--cgroup-parent", testCgroupParent(directory)])
+        process = try Background(
+            prefix + [
+                builtServerBinary, "--listen", "unix:\(socket)", "--state-dir", directory + "/state",
+                "--cgroup-parent", testCgroupParent(directory),
+            ])
         guard eventually(10, { FileManager.default.fileExists(atPath: socket) }) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: socket])
         }

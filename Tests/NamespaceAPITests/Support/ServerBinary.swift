@@ -22,8 +22,11 @@ final class ServerBinary: Sendable {
         let process = ChildProcess()
         self.process = process
         process.executableURL = URL(fileURLWithPath: Host.serverBinary)
-        process.arguments = ["--listen", "127.0.0.1:0", "--state-dir", stateDirectory, "--log-level", "notice",
-                             "--cgroup-parent", testCgroupParent(stateDirectory)] + arguments
+        process.arguments =
+            [
+                "--listen", "127.0.0.1:0", "--state-dir", stateDirectory, "--log-level", "notice",
+                "--cgroup-parent", testCgroupParent(stateDirectory),
+            ] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NAMESPACED_TOKEN")
         process.environment = environment
@@ -59,7 +62,9 @@ final class ServerBinary: Sendable {
         process.waitUntilExit()
     }
 
-    func request(_ method: String, _ path: String, json: String? = nil, headers: [String: String] = [:]) async throws -> HTTPResult {
+    func request(_ method: String, _ path: String, json: String? = nil, headers: [String: String] = [:]) async throws
+        -> HTTPResult
+    {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
         if let json {
@@ -79,11 +84,13 @@ func runningInits(in stateDirectory: String) -> [Int32: String] {
     var result: [Int32: String] = [:]
     for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
         guard let pid = Int32(entry),
-              let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8), comm == "nsd-init\n",
-              let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { continue }
+            let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8), comm == "nsd-init\n",
+            let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+        else { continue }
         for fd in fds {
             if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
-               target.hasPrefix(root), target.hasSuffix("/exit") {
+                target.hasPrefix(root), target.hasSuffix("/exit")
+            {
                 result[pid] = String(target.dropFirst(root.count).dropLast(5))
             }
         }

@@ -20,22 +20,27 @@ final class TestServer: Sendable {
     /// - Parameter hiddenPaths: credential files no sandbox may see, as `namespaced` passes them.
     /// - Parameter cgroupDriver: as `--cgroup-driver`; each server gets its own cgroup parent below
     ///   the test process's cgroups (`testCgroupParent`), as servers must not share one.
-    init(token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024, quota: Int = 0,
-         stateDirectory: String? = nil, hiddenPaths: [String] = [], cgroupDriver: CgroupDriver = .auto,
-         reserve: StorageReserve = StorageReserve(),
-         events: NamespaceAPI.EventSettings = NamespaceAPI.EventSettings()) throws {
+    init(
+        token: String? = nil, threads: Int = 2, perAddressLimit: Int = 1024, quota: Int = 0,
+        stateDirectory: String? = nil, hiddenPaths: [String] = [], cgroupDriver: CgroupDriver = .auto,
+        reserve: StorageReserve = StorageReserve(),
+        events: NamespaceAPI.EventSettings = NamespaceAPI.EventSettings()
+    ) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         self.stateDirectory = stateDirectory ?? NSTemporaryDirectory() + "nsd-state-\(getpid())-\(UUID().uuidString.prefix(8))"
         let cgroups = try CgroupLayout.setUp(driver: cgroupDriver, parent: testCgroupParent(self.stateDirectory))
-        sandboxes = try SandboxManager(stateDirectory: self.stateDirectory, quota: quota, hiddenPaths: hiddenPaths,
-                                       cgroups: cgroups, reserve: reserve)
+        sandboxes = try SandboxManager(
+            stateDirectory: self.stateDirectory, quota: quota, hiddenPaths: hiddenPaths,
+            cgroups: cgroups, reserve: reserve)
         let policy = token.map { AccessPolicy(tokens: TokenTable([.init(name: "test", scope: .admin, secret: $0)])) }
         let statistics = ServerStatistics()
-        api = NamespaceAPI(access: .init(policy: policy), openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes, limitsMaxAge: 0,
-                           events: events, statistics: statistics)
-        var configuration = HTTPServerConfiguration(listen: .tcp(host: "127.0.0.1", port: 0), threads: threads,
-                                                    perAddressLimit: perAddressLimit)
+        api = NamespaceAPI(
+            access: .init(policy: policy), openAPIDocument: "openapi: 3.1.0\n", sandboxes: sandboxes, limitsMaxAge: 0,
+            events: events, statistics: statistics)
+        var configuration = HTTPServerConfiguration(
+            listen: .tcp(host: "127.0.0.1", port: 0), threads: threads,
+            perAddressLimit: perAddressLimit)
         configuration.statistics = statistics
         server = try HTTPServer(configuration: configuration, handler: api, logger: logger)
         base = "http://127.0.0.1:\(server.port!)"
