@@ -7,7 +7,9 @@ let package = Package(
     name: "namespaced",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "namespaced", targets: ["namespaced"])
+        .executable(name: "namespaced", targets: ["namespaced"]),
+        // The spawner the server starts sandboxes through; it must sit next to `namespaced`.
+        .executable(name: "nsd-init", targets: ["nsd-init"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

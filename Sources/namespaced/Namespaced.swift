@@ -118,6 +118,7 @@ struct Namespaced: ParsableCommand {
     }
 
     func run() throws {
+        try ServerSettings.requireSpawner()
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

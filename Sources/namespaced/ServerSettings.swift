@@ -22,6 +22,18 @@ enum ServerSettings {
         return path
     }
 
+    /// Every sandbox starts through `nsd-init` next to this executable: without it the server could
+    /// only fail every create, so it does not start.
+    static func requireSpawner() throws {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        let spawner = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("nsd-init").path
+        guard access(spawner, X_OK) == 0 else {
+            throw ValidationError(
+                "\(spawner) is missing: namespaced starts every sandbox through it. Build both with `make release` (or `swift build -c release --product nsd-init`) and keep them side by side."
+            )
+        }
+    }
+
     /// Each connection is an fd; the soft limit (often 1024) would cap the connection limit.
     static func raiseFileLimit() {
         var limit = rlimit()

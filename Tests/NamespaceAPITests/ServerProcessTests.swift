@@ -47,6 +47,28 @@ import Testing
         #expect(namespaces.output == "200")
     }
 
+    /// A server copied (or built) without nsd-init beside it refuses to start and says how to build
+    /// it, instead of failing every create.
+    @Test func refusesToStartWithoutItsSpawner() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Host.serverBinary), "build the server first (make test does)")
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let alone = directory + "/namespaced"
+        try FileManager.default.copyItem(atPath: Host.serverBinary, toPath: alone)
+        let process = ChildProcess()
+        process.executableURL = URL(fileURLWithPath: alone)
+        process.arguments = ["--listen", "127.0.0.1:0", "--state-dir", directory + "/state"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(output.contains("nsd-init is missing") && output.contains("make release"), "\(output)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/state"), "nothing was made")
+    }
+
     @Test func refusesANonLoopbackAddressWithoutTLS() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Host.serverBinary), "build the server first (make test does)")
         let directory = try Self.temporaryDirectory()
