@@ -70,6 +70,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "NamespaceKitTests", dependencies: ["NamespaceKit"], swiftSettings: strict),
         .testTarget(
             name: "NamespaceAPITests",
