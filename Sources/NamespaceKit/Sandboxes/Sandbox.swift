@@ -53,7 +53,7 @@ extension Sandbox: Encodable {
     }
 }
 
-/// RFC 3339 UTC with milliseconds, as API.md's examples.
+/// RFC 3339 UTC with milliseconds, as docs/api.md's examples.
 public enum Timestamp {
     private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!)
 

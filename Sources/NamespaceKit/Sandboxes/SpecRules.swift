@@ -1,4 +1,4 @@
-/// The input bounds of API.md, applied once, with the defaults filled in.
+/// The input bounds of docs/api.md ("Input bounds"), applied once, with the defaults filled in.
 extension SandboxSpecRequest {
     public func resolve() throws(SpecError) -> SandboxSpec {
         let namespaces = try Self.checkNamespaces(self.namespaces ?? SandboxSpec.defaultNamespaces)
@@ -69,7 +69,7 @@ extension SandboxSpecRequest {
     }
 }
 
-/// One function per rule of API.md's input bounds.
+/// One function per rule of the input bounds.
 enum SpecRule {
     static func name(_ name: String) throws(SpecError) {
         let bytes = Array(name.utf8)
