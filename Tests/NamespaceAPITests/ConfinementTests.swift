@@ -12,13 +12,12 @@ struct ConfinementTests {
     static let dockerCapabilities = "00000000a80425fb"
 
     /// A directory of the test's own outside /tmp (a confined sandbox's /tmp is a private tmpfs),
-    /// so that the sandbox sees it, read-only, at the same path.
+    /// so that the sandbox sees it, read-only, at the same path. /var/tmp, not the package's
+    /// directory: a checkout may itself live under /tmp.
     final class Scratch: Sendable {
         let path: String
         init() throws {
-            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build").path
-            path = root + "/nsd-confinement-\(getpid())-\(UUID().uuidString.prefix(8))"
+            path = "/var/tmp/nsd-confinement-\(getpid())-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             chmod(path, 0o755)
         }
