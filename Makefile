@@ -55,7 +55,7 @@ run: release
 # FORMAT_CHECK=1 makes `make test` fail when a file differs from what `make format` would write.
 FORMAT_CHECK ?= 1
 
-test: test-deps validate-spec validate-deploy $(if $(filter 1,$(FORMAT_CHECK)),format-check) fuzz-quick test-swift contract
+test: test-deps validate-spec validate-deploy $(if $(filter 1,$(FORMAT_CHECK)),format-check) fuzz-quick contract test-swift
 
 # The contract against the real server binary (Tests/contract/run.sh): schemathesis, a walk with a
 # generated client, the create races. About three minutes; the timeout turns a hang into a failure.
