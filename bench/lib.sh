@@ -129,7 +129,12 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); }
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null; }
 mib() { awk -v k="${1:-}" 'BEGIN{ if (k=="") print "n/a"; else printf "%.1f MiB", k/1024 }'; }
-http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time "${2:-10}" "$1" 2>/dev/null; }
+# http_status URL [SECONDS [curl options...]]
+http_status() {
+  local url=$1 seconds=${2:-10}
+  shift $(( $# < 2 ? $# : 2 ))
+  curl -s -o /dev/null -w '%{http_code}' --max-time "$seconds" "$@" "$url" 2>/dev/null
+}
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # A free port below the kernel's ephemeral range (ip_local_port_range), or above it when the range
 # starts too low: the kernel never hands such a port to an outgoing connection, so the thousands

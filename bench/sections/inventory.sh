@@ -28,7 +28,7 @@ for level in $LEVELS; do
   run_hf "lsns-$level" "$runs" 2 "lsns --json"
   L_MEAN=$HF_MEAN_US L_P50=$HF_P50_US L_P99=$HF_P99_US
   L_BYTES=$(timeout 60 lsns --json | wc -c)
-  code=$(http_status "$A_URL/namespaces" 60)
+  code=$(http_status "$A_URL/namespaces" 60 "${AUTH[@]}")
   NS_BYTES=$(curl -s "${AUTH[@]}" --max-time 60 "$A_URL/namespaces" | wc -c)
   run_wrk "ns-$level" -t1 -c1 -d"${WRK_SECONDS}s" --latency --timeout 30s "$A_URL/namespaces"
   lat=$(field lat_mean_us "$WRK_LINE")

@@ -43,8 +43,10 @@ public final class CgroupLayout: Sendable {
         return result
     }
 
-    /// Removes the parents that hold no sandbox cgroup any more, at a clean stop.
+    /// Removes the parents that hold no sandbox cgroup any more, at a clean stop; left alone when
+    /// another server shares them (it may still make sandboxes there).
     public func removeEmptyParents() {
+        guard exclusive else { return }
         for parent in allParents { rmdir(parent) }
     }
 

@@ -34,7 +34,10 @@ public struct SandboxCgroup: Sendable, Equatable, Codable {
     /// whatever was made is removed again.
     func create(_ resources: SandboxSpec.Resources) throws(SystemError) {
         do throws(SystemError) {
-            for directory in allDirectories { try CgroupFiles.makeDirectory(directory) }
+            // A parent removed meanwhile (a server sharing it stopped) is made again.
+            for directory in allDirectories where mkdir(directory, 0o755) != 0 && errno != EEXIST {
+                try CgroupFiles.makeDirectories(directory)
+            }
             if let bytes = resources.memoryBytes, let directory = directory(.memory) {
                 if isUnified(.memory) {
                     try CgroupFiles.write(directory + "/memory.max", String(bytes))
