@@ -82,9 +82,9 @@ struct ConfinementTests {
             try unshare-user unshare -U true
             try unshare-mount unshare -m true
             try hostname hostname \(marker)
-            try open-proc-sys sh -c 'exec 3>>/proc/sys/kernel/hostname'
-            try open-sysrq sh -c 'exec 3>>/proc/sysrq-trigger'
-            try open-sys sh -c 'exec 3>>/sys/kernel/mm/transparent_hugepage/enabled'
+            try open-proc-sys sh -c 'exec 3>>"/proc/sys/kernel/hostname"'
+            try open-sysrq sh -c 'exec 3>>"/proc/sysrq-trigger"'
+            try open-sys sh -c 'exec 3>>"/sys/kernel/mm/transparent_hugepage/enabled"'
             try read-kcore sh -c 'test -n "$(head -c 1 /proc/kcore)"'
             try umount-proc umount -l /proc
             try device-node sh -c 'mknod /tmp/probe/null c 1 3 && exec 3</tmp/probe/null'
