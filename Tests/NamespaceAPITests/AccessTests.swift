@@ -149,14 +149,7 @@ import Glibc
         defer { close(fd) }
         let bytes = Array((head + smuggled).utf8)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            received += buffer[0..<n]
-        }
-        let text = String(decoding: received, as: UTF8.self)
+        let text = String(decoding: RawClient.readToEnd(fd), as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 400"), "\(text)")
         #expect(text.components(separatedBy: "HTTP/1.1 ").count == 2, "exactly one response on the connection: \(text)")
         #expect(text.lowercased().contains("connection: close"))

@@ -84,6 +84,11 @@ enum RawClient {
             if n <= 0 { break }  // the server answered early and closed: read what it said
             sent += n
         }
+        return parse(readToEnd(fd), head: request.method == "HEAD")
+    }
+
+    /// Everything the server sends until it closes the connection (or the receive timeout).
+    static func readToEnd(_ fd: Int32) -> [UInt8] {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -91,7 +96,7 @@ enum RawClient {
             if n <= 0 { break }
             received += buffer[0..<n]
         }
-        return parse(received, head: request.method == "HEAD")
+        return received
     }
 
     static func parse(_ data: [UInt8], head: Bool) -> RawResponse {
