@@ -15,10 +15,15 @@ export CONTRACT_SCRATCH="$scratch"
 mkdir -p "$scratch/rootfs" "$scratch/source" "$scratch/targets"
 . "$here/server.sh"
 
-# Every sandbox of the run is deleted through the API before the server stops (they would
-# outlive it), then the scratch directory goes.
+# Every sandbox and held namespace of the run is deleted through the API before the server stops
+# (they would outlive it), then the scratch directory goes.
 delete_all() {
 	[ -n "${SERVER_PID:-}" ] || return 0
+	held=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/namespaces" |
+		"$VENV/bin/python" -c 'import json,sys; print(" ".join(n["type"] + "/" + str(n["inode"]) for n in json.load(sys.stdin)["items"] if n.get("held")))')
+	for ns in $held; do
+		curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $TOKEN" "$BASE/namespaces/$ns?force=true"
+	done
 	ids=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/sandboxes" |
 		"$VENV/bin/python" -c 'import json,sys; print(" ".join(s["id"] for s in json.load(sys.stdin)["items"]))')
 	for id in $ids; do
@@ -31,6 +36,8 @@ finish() {
 	status=$?
 	delete_all || status=1
 	stop_server
+	# A held namespace's directory is a mount of its own; one left by a failure goes too.
+	findmnt -rn -o TARGET | grep "^$scratch/" | sort -r | while read -r m; do umount -l "$m"; done
 	rm -rf "$scratch"
 	exit $status
 }
