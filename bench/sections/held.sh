@@ -10,6 +10,11 @@ log "held: namespaced POST /namespaces + DELETE (net), $HELD_ITERS pairs over on
 cmd bench/hold-client.py PORT net "$HELD_ITERS" 10 RAW
 python3 "$BENCH_DIR/hold-client.py" "${SRV_PORT[A]}" net "$HELD_ITERS" 10 "$TMP/raw-held" 2>"$TMP/held.err" ||
   note "hold-client failed: $(head -c 300 "$TMP/held.err")"
+# Where the time goes: the same on the --durability none server (no journal sync before answering).
+[[ -n "${SRV_PID[B]:-}" ]] || start_server B none
+rm -f "$TMP/raw-held-none"
+python3 "$BENCH_DIR/hold-client.py" "${SRV_PORT[B]}" net "$HELD_ITERS" 10 "$TMP/raw-held-none" 2>"$TMP/held-none.err" ||
+  note "hold-client (durability none) failed: $(head -c 300 "$TMP/held-none.err")"
 log "held: ip netns add / ip netns del"
 HF_ADD="" HF_DEL=""
 cmd hyperfine -N --warmup 5 --runs "$HELD_ITERS" --prepare "ip netns del $NETNS" "ip netns add $NETNS"
@@ -34,6 +39,11 @@ row "held" "hold + delete a net namespace: \`POST /namespaces\` + \`DELETE\`, on
     "$(us "$HP") (p50 $(us "$HP50"), p99 $(us "$HP99")), n=$HPN; = POST $(us "$HH") + DELETE $(us "$HR")" \
     "\`ip netns add\` $(us "$HF_ADD") + \`ip netns del\` $(us "$HF_DEL") (hyperfine -N, each with the other as --prepare) = $(us "$IPNS")" \
     "${r:-n/a}×" "≤ 0.5×" "$(verdict "$r" le 0.5)"
+
+read -r HN HN50 _ <<<"$(stats "$TMP/raw-held-none" pair)"
+r=$(ratio "$HN" "$IPNS")
+row "held" "same, \`--durability none\` (no journal sync before the answers)" \
+    "$(us "$HN") (p50 $(us "$HN50"))" "(as above) $(us "$IPNS")" "${r:-n/a}×" "—" "info"
 
 # create + wait of /bin/true joining a held net namespace vs making its own.
 log "held: create + wait joining a held net namespace vs a new one"
