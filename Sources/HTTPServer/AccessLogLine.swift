@@ -90,6 +90,12 @@ struct AccessLogLine {
     private mutating func escaped(_ text: String, limit: Int) -> Bool {
         var text = text
         return text.withUTF8 { utf8 in
+            // Most text needs no escape and fits: one copy.
+            if utf8.count <= limit, !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                if let source = utf8.baseAddress { (base + count).update(from: source, count: utf8.count) }
+                count += utf8.count
+                return true
+            }
             let end = count + limit
             var index = 0
             while index < utf8.count {
@@ -161,26 +167,41 @@ struct AccessLogLine {
         }
     }
 
-    /// UTC, milliseconds, as the audit log writes it; gmtime_r reads no time zone file.
+    /// UTC, milliseconds, as the audit log writes it.
     private mutating func timestamp() {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        padded(Int(parts.tm_year) + 1900, width: 4)
+        let time = Self.utc(Int(now.tv_sec))
+        padded(time.year, width: 4)
         byte(UInt8(ascii: "-"))
-        padded(Int(parts.tm_mon) + 1, width: 2)
+        padded(time.month, width: 2)
         byte(UInt8(ascii: "-"))
-        padded(Int(parts.tm_mday), width: 2)
+        padded(time.day, width: 2)
         byte(UInt8(ascii: "T"))
-        padded(Int(parts.tm_hour), width: 2)
+        padded(time.hour, width: 2)
         byte(UInt8(ascii: ":"))
-        padded(Int(parts.tm_min), width: 2)
+        padded(time.minute, width: 2)
         byte(UInt8(ascii: ":"))
-        padded(Int(parts.tm_sec), width: 2)
+        padded(time.second, width: 2)
         byte(UInt8(ascii: "."))
         padded(now.tv_nsec / 1_000_000, width: 3)
         byte(UInt8(ascii: "Z"))
+    }
+
+    /// The UTC calendar time of a Unix time at or after 1970, by arithmetic: glibc's gmtime_r takes
+    /// the process-wide time-zone lock, which every request thread would contend for. Days are
+    /// counted from 0000-03-01 so that the leap day ends each 4-, 100- and 400-year cycle.
+    static func utc(_ seconds: Int) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+        let days = seconds / 86_400 + 719_468  // 1970-01-01 counted from 0000-03-01
+        let secondOfDay = seconds % 86_400
+        let era = days / 146_097  // 400-year cycles
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153  // 0 is March
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (year, month, day, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60)
     }
 }

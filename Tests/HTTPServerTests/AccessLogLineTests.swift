@@ -38,6 +38,26 @@ struct AccessLogLineTests {
         #expect(anonymous["principal"] is NSNull && anonymous["route"] is NSNull && anonymous["bytes"] is NSNull)
     }
 
+    /// The calendar arithmetic against glibc's gmtime_r: leap days, century years, year ends, and
+    /// a spread of instants up to 2200.
+    @Test func utcMatchesGmtime() {
+        var instants = [0, 951_782_399, 951_782_400, 951_868_800, 1_709_164_800, 1_735_689_599, 4_107_542_400, 7_258_118_399]
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 { instants.append(Int.random(in: 0..<7_258_118_400, using: &random)) }
+        for instant in instants {
+            var seconds = time_t(instant)
+            var parts = tm()
+            gmtime_r(&seconds, &parts)
+            let expected = (
+                Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min),
+                Int(parts.tm_sec)
+            )
+            let computed = AccessLogLine.utc(instant)
+            #expect(computed == expected, "\(instant)")
+            if computed != expected { break }
+        }
+    }
+
     @Test func hostileTextIsEscaped() throws {
         let path = "/a\"b\\c\u{01}\u{1f}\td\n/é/✓/😀"
         let request = Request(

@@ -110,6 +110,20 @@ import Testing
         }
     }
 
+    /// A file that cannot be opened stops the start with a message naming it.
+    @Test func anUnopenableFileIsRefusedAtStart() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Host.serverBinary), "build the server first (make test does)")
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try Host.runWithStatus([
+            Host.serverBinary, "--listen", "127.0.0.1:0", "--state-dir", directory + "/state", "--cgroup-driver", "none",
+            "--access-log", directory + "/no-such-directory/access.log",
+        ])
+        #expect(result.status != 0)
+        #expect(
+            result.output.contains("cannot open the access log \(directory)/no-such-directory/access.log"), "\(result.output)")
+    }
+
     /// logrotate's way: the file is renamed, SIGHUP, and the server writes to a new file by the name.
     @Test func renamedFileAndSIGHUPGiveANewFile() throws {
         let directory = try Self.temporaryDirectory()
@@ -159,7 +173,7 @@ import Testing
         let port = UInt16(server.base.split(separator: ":").last ?? "") ?? 0
         // Long paths make long lines: the pipe and both halves of the buffer fill in a few hundred.
         let long = "/" + String(repeating: "x", count: 1900)
-        let statuses = parallel(4) { _ in (0..<500).map { _ in RawClient.exchange(port: port, .get(long), timeout: 5).status } }
+        let statuses = parallel(4) { _ in (0..<750).map { _ in RawClient.exchange(port: port, .get(long), timeout: 5).status } }
         #expect(statuses.joined().allSatisfy { $0 == 401 }, "every request answered")
         let metrics = RawClient.exchange(
             port: port, RawRequest(method: "GET", target: "/metrics", headers: [("Authorization", "Bearer \(server.adminToken)")])

@@ -52,8 +52,9 @@ row "HTTP" "one connection (wrk -t1 -c1 -d2s): mean latency per request" \
     "\`/limits\` $LIMITS1_HTTP; \`/healthz\` $(us "$(field lat_mean_us "$WRK_LINE")")" "" "" "" "info"
 stop_bare
 # What the access log costs: server A as a user gets it (the log on standard output, a file here)
-# against the same binary with --access-log off, rounds back to back.
-start_server Q fsync --access-log off
+# against the same binary with --access-log off, rounds back to back. No cgroups for Q: it makes no
+# sandboxes, and it must not share A's cgroup parent.
+start_server Q fsync --access-log off --cgroup-driver none
 Q_URL="http://127.0.0.1:${SRV_PORT[Q]}"
 OFF_LINE="" ON_LINE=""
 for round in $(seq "$HTTP_ROUNDS"); do
