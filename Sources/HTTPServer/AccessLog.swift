@@ -84,11 +84,12 @@ public final class AccessLog: Sendable {
     public func reopen() throws(AccessLogError) {
         guard case .file(let path) = destination, !closing.load(ordering: .relaxed) else { return }
         let fresh = try Self.open(path)
-        let previous = output.withLock { current in
+        let unused = output.withLock { current -> Int32 in
+            guard current.fd >= 0 else { return fresh.fd }  // the writer has finished meanwhile
             defer { current = fresh }
             return current.fd
         }
-        Glibc.close(previous)
+        Glibc.close(unused)
     }
 
     /// Writes what is still buffered and stops the writer, which then closes the file; waits at
@@ -109,7 +110,10 @@ public final class AccessLog: Sendable {
             }
             if batch.closing { break }
         }
-        output.withLock { _ = Glibc.close($0.fd) }
+        output.withLock { current in
+            Glibc.close(current.fd)
+            current.fd = -1
+        }
         finished.signal()
     }
 
