@@ -22,10 +22,10 @@ deps:
 
 # The tests compare against lsns, make namespaces with unshare and ip netns, talk through curl,
 # and make and inspect certificates with openssl; headless Chromium loads the dashboard,
-# prometheus_client parses /metrics.
+# prometheus_client parses /metrics; systemd-analyze and logrotate check deploy/.
 test-deps: deps
 	@missing=""; \
-	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc openssl:openssl python3:python3 chromium:chromium; do \
+	for tool in lsns:util-linux unshare:util-linux ip:iproute2 curl:curl busybox:busybox-static gcc:gcc openssl:openssl python3:python3 chromium:chromium systemd-analyze:systemd logrotate:logrotate; do \
 		command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -98,12 +98,24 @@ $(PROMTOOL):
 # deploy/: the DaemonSet against Kubernetes' schemas, the scrape config with promtool (beside the
 # files it names), the Kubernetes scrape job against the DaemonSet it scrapes. The Grafana
 # dashboard is checked against a live scrape by the Swift tests (DeployFilesTests).
-validate-deploy: test-deps $(PROMTOOL)
+# The systemd unit is verified with its ExecStart at the binary just built (verify wants it
+# executable); verify and logrotate -d report unknown directives and bad values but exit 0, so
+# anything verify prints, and any error logrotate names, fails.
+validate-deploy: test-deps $(PROMTOOL) build
 	$(VENV)/bin/kubernetes-validate --strict deploy/daemonset.yaml
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && cp deploy/prometheus.yml "$$dir"/ && \
 		touch "$$dir/namespaced.token" "$$dir/namespaced-ca.crt" && echo '[]' > "$$dir/namespaced-nodes.yml" && \
 		$(PROMTOOL) check config "$$dir/prometheus.yml"
 	$(VENV)/bin/python Tests/tools/check_scrape_job.py deploy/prometheus-kubernetes.yml deploy/daemonset.yaml
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+		sed 's|/usr/local/libexec/namespaced/namespaced |'"$$($(SWIFT) build --show-bin-path)"'/namespaced |' \
+		deploy/namespaced.service >"$$dir/namespaced.service" && \
+		out=$$(systemd-analyze verify "$$dir/namespaced.service" 2>&1) && [ -z "$$out" ] && \
+		echo "systemd-analyze verify deploy/namespaced.service: ok" || \
+		{ echo "$$out"; echo "systemd-analyze verify deploy/namespaced.service failed"; exit 1; }
+	@out=$$(logrotate -d -s /dev/null deploy/namespaced.logrotate 2>&1) && ! echo "$$out" | grep '^error' && \
+		echo "logrotate -d deploy/namespaced.logrotate: ok" || \
+		{ echo "logrotate -d deploy/namespaced.logrotate failed"; exit 1; }
 
 # The reference tools the figures are compared with, and the small C programs of bench/.
 BENCH_TOOLS := bench/out/mhd-bare bench/out/procs bench/out/create-client bench/out/clone-loop

@@ -21,7 +21,7 @@ start() {
     name=$1 port=$2
     shift 2
     "$BIN" --listen "127.0.0.1:$port" --state-dir "$WORK/$name" --no-auth --durability none \
-        --log-level notice --cgroup-parent "nsd-bench-$name" "$@" 2>"$WORK/$name.log" &
+        --log-level notice --cgroup-parent "nsd-bench-$name" "$@" >"$WORK/$name.access.log" 2>"$WORK/$name.log" &
     PIDS="$PIDS $!"
     for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
     echo "server $name did not start: $(cat "$WORK/$name.log")" >&2

@@ -81,12 +81,12 @@ best() {
 OURS=$(free_port); BARE_PORT=$(free_port); NOAUTH=$(free_port); PLAIN=$(free_port)
 start ours "https://localhost:$OURS/healthz" "$BIN" --listen "127.0.0.1:$OURS" --state-dir "$WORK/ours" \
   --tls-cert "$WORK/server.pem" --tls-key "$WORK/server.key" --token-file "$WORK/token" --threads "$THREADS" \
-  --log-level warning --durability none
+  --durability none
 start bare "https://localhost:$BARE_PORT/healthz" "$BARE" "$BARE_PORT" "$THREADS" "$WORK/server.pem" "$WORK/server.key"
 start noauth "http://127.0.0.1:$NOAUTH/healthz" "$BIN" --listen "127.0.0.1:$NOAUTH" --state-dir "$WORK/noauth" \
-  --no-auth --threads "$THREADS" --log-level warning --durability none
+  --no-auth --threads "$THREADS" --durability none
 start token "http://127.0.0.1:$PLAIN/healthz" "$BIN" --listen "127.0.0.1:$PLAIN" --state-dir "$WORK/token-server" \
-  --token-file "$WORK/token" --threads "$THREADS" --log-level warning --durability none
+  --token-file "$WORK/token" --threads "$THREADS" --durability none
 
 # The same bytes from both: status line, headers but Date, body.
 same() { curl -s -i --cacert "$WORK/ca.pem" "$1" | grep -v '^Date:'; }

@@ -11,7 +11,7 @@ grep -v 'socket is no longer available' "$TMP/server-A.log" >"$TMP/server-A.rest
 ERRLINES=$(grep -ciE 'error|critical|fatal' "$TMP/server-A.rest" 2>/dev/null)
 WARNLINES=$(grep -ci 'warning' "$TMP/server-A.rest" 2>/dev/null)
 if [[ "${ERRLINES:-0}" != 0 || "${WARNLINES:-0}" != 0 ]]; then
-  note "server log (--log-level warning): $ERRLINES error and $WARNLINES warning lines besides $GONE 'client went away'; first: $(grep -iE 'error|critical|fatal|warning' "$TMP/server-A.rest" | head -n 3 | tr '\n' ' ' | head -c 600)"
+  note "server log (--log-level info): $ERRLINES error and $WARNLINES warning lines besides $GONE 'client went away'; first: $(grep -iE 'error|critical|fatal|warning' "$TMP/server-A.rest" | head -n 3 | tr '\n' ' ' | head -c 600)"
 else
   log "server log: no errors or warnings besides ${GONE:-0} 'socket is no longer available' lines (wrk stopping mid-request)"
 fi
@@ -41,7 +41,8 @@ if [[ "$OUT" != "-" ]]; then
     echo
     echo "**Tools:** $TOOLS."
     echo
-    echo "**Server:** \`$(basename "$BIN")\` release build, \`--threads $THREADS --log-level warning\`, state directory on"
+    echo "**Server:** \`$(basename "$BIN")\` release build, \`--threads $THREADS\` and otherwise the defaults (log level info, the access log"
+    echo "on standard output, redirected to a file), state directory on"
     echo "$(df -T "$TMP" | awk 'NR==2{print $2}') (\`$(df "$TMP" | awk 'NR==2{print $1}')\`); \`--durability fsync\` (the default) unless a row says otherwise."
     echo
     echo "$TABLE"
@@ -88,7 +89,10 @@ if [[ "$OUT" != "-" ]]; then
   (noise only ever lowers a throughput). mhd-bare answers every GET with the static
   `{"status":"ok"}`, and `/limits` with a copy of the server's own `/limits` body fetched just before (same
   bytes on the wire, served from memory with no work behind them), so the ratio is the cost of everything
-  above libmicrohttpd: routing, auth, the cached census, ETag, Swift. Ratio = server / bare req/s.
+  above libmicrohttpd: routing, auth, the cached census, ETag, the access log, Swift. Ratio = server / bare req/s.
+  The access-log row runs the same `GET /healthz` against server A (the default: one JSON line per request
+  to standard output, redirected to a file) and a second server with `--access-log off`, alternating, best
+  round of each. Ratio = default / off req/s.
 - **memory** — `VmRSS` of the server from `/proc/PID/status`: idle right after start; with 200 running
   `sleep 600` sandboxes (then deleted); after each of 3 rounds of 1,000 create/wait/delete.
 

@@ -10,7 +10,8 @@
 #   confinement  the same with the default confinement vs privileged vs bwrap confining as much;
 #                the time of each confinement step from an strace
 #   concurrency  8 clients: sandboxes/s and create latency, --durability fsync vs none
-#   HTTP         GET /healthz and GET /limits with wrk at 64 and 256 connections vs bench/mhd-bare.c
+#   HTTP         GET /healthz and GET /limits with wrk at 64 and 256 connections vs bench/mhd-bare.c;
+#                GET /healthz with the default access log vs --access-log off
 #   memory       server VmRSS idle, with 200 running sandboxes, after 3 rounds of 1,000 create/delete
 # prints ONE Markdown table on stdout and writes it, with the machine and the exact commands,
 # to BENCHMARKS.md at the top of the repository.

@@ -27,6 +27,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var tls: TLSConfiguration?
     /// Where the server counts its connections, waits and streams (for a metrics endpoint).
     public var statistics = ServerStatistics()
+    /// One line per request (nil: none). The server records into it; its owner reopens and closes it.
+    public var accessLog: AccessLog?
 
     public init(
         listen: ListenAddress, threads: Int, bodyLimit: Int = 1 << 20, connectionLimit: Int = 1024,
@@ -86,7 +88,8 @@ public final class HTTPServer: Sendable {
         var isUnixSocket = false
         if case .unix = configuration.listen { isUnixSocket = true }
         let core = ServerCore(
-            handler: handler, logger: logger, bodyLimit: configuration.bodyLimit, isUnixSocket: isUnixSocket,
+            handler: handler, accessLog: configuration.accessLog, logger: logger, bodyLimit: configuration.bodyLimit,
+            isUnixSocket: isUnixSocket,
             headSeconds: configuration.headSeconds, idleSeconds: configuration.timeoutSeconds,
             requiresClientCertificate: clientAuthorities != nil,
             statistics: configuration.statistics)

@@ -8,9 +8,12 @@ import Logging
 import Synchronization
 
 /// The per-request work behind MHD's callbacks: body accumulation with a cap, dispatch to the
-/// handler, suspension for replies that complete later, and the access log.
+/// handler, suspension for replies that complete later.
 final class ServerCore: Sendable {
-    let handler: any HTTPHandler
+    /// The handler behind the access-log step.
+    let respond: Responder
+    /// Where requests the server refuses before the handler sees them are logged.
+    let accessLog: AccessLog?
     let logger: Logger
     let bodyLimit: Int
     let isUnixSocket: Bool
@@ -23,13 +26,15 @@ final class ServerCore: Sendable {
     static let drainFactor = 8
 
     init(
-        handler: any HTTPHandler, logger: Logger, bodyLimit: Int, isUnixSocket: Bool, headSeconds: Int, idleSeconds: Int,
-        requiresClientCertificate: Bool = false, statistics: ServerStatistics
+        handler: any HTTPHandler, accessLog: AccessLog?, logger: Logger, bodyLimit: Int, isUnixSocket: Bool,
+        headSeconds: Int, idleSeconds: Int, requiresClientCertificate: Bool = false, statistics: ServerStatistics
     ) {
+        let handle: Responder = { handler.handle($0) }
+        self.respond = accessLog.map { [AccessLogging(log: $0)].wrapping(handle) } ?? handle
+        self.accessLog = accessLog
         self.requiresClientCertificate = requiresClientCertificate
         self.statistics = statistics
         self.streams = StreamConnections(statistics: statistics)
-        self.handler = handler
         self.logger = logger
         self.bodyLimit = bodyLimit
         self.isUnixSocket = isUnixSocket
@@ -117,7 +122,7 @@ final class ServerCore: Sendable {
                 guard let subject = Self.clientSubject(connection) else {
                     let refusal = Problem.unauthorized("a client certificate signed by the server's client CA is required")
                         .response
-                    return send(refusal.adding("Connection", "close"), connection, method, url, state)
+                    return refuse(refusal.adding("Connection", "close"), connection, method, url, state)
                 }
                 state.certificateSubject = subject
             }
@@ -127,7 +132,7 @@ final class ServerCore: Sendable {
                 MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length") != nil
             {
                 let refusal = Problem.badRequest("Content-Length and Transfer-Encoding together are refused").response
-                return send(refusal.adding("Connection", "close"), connection, method, url, state)
+                return refuse(refusal.adding("Connection", "close"), connection, method, url, state)
             }
             if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "Content-Length"),
                 let declared = Int(String(cString: length)), declared > bodyLimit
@@ -137,7 +142,7 @@ final class ServerCore: Sendable {
                 // so that they see the 413 rather than a reset connection.
                 let waitsForContinue = MHD_lookup_connection_value(connection, .HEADER_KIND, "Expect") != nil
                 if waitsForContinue || declared > bodyLimit * Self.drainFactor {
-                    return send(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
+                    return refuse(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
                 }
                 state.tooLarge = true
             }
@@ -146,7 +151,7 @@ final class ServerCore: Sendable {
         let state = Unmanaged<RequestState>.fromOpaque(existing).takeUnretainedValue()
         if let ready = state.takeDeferred() {
             defer { resuming.subtract(1, ordering: .relaxed) }
-            return send(ready, connection, method, url, state)
+            return send(ready, connection)
         }
         if uploadSize.pointee > 0 {
             // Chunked bodies carry no length: count them, drop the excess, answer 413 at the end.
@@ -164,7 +169,7 @@ final class ServerCore: Sendable {
             return .YES
         }
         if state.tooLarge {
-            return send(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
+            return refuse(Problem.payloadTooLarge(limit: bodyLimit).response, connection, method, url, state)
         }
         let peer = self.peer(connection, state)
         let request = Request(
@@ -173,9 +178,9 @@ final class ServerCore: Sendable {
                 Self.values(connection, .HEADER_KIND, lowercase: true),
                 uniquingKeysWith: { first, _ in first }),
             body: state.body, peer: peer)
-        switch handler.handle(request) {
+        switch respond(request) {
         case .now(let response):
-            return send(response, connection, method, url, state)
+            return send(response, connection)
         case .later(let start):
             let handle = ConnectionHandle(pointer: connection)
             // A fresh number per suspension, never the connection's address: MHD reuses that memory
@@ -196,7 +201,7 @@ final class ServerCore: Sendable {
                 let busy = Problem(
                     slug: "unavailable", title: "Service unavailable", status: 503,
                     detail: "\(refusal); retry later")
-                return send(busy.response, connection, method, url, state)
+                return refuse(busy.response, connection, method, url, state, request: request)
             }
             MHD_suspend_connection(connection)
             start { [self] response in resume(key, with: response) }
@@ -204,10 +209,22 @@ final class ServerCore: Sendable {
         }
     }
 
-    private func send(
-        _ response: Response, _ connection: OpaquePointer, _ method: String, _ url: String,
-        _ state: RequestState
+    /// Answers a request the server refuses itself, before the handler or instead of a later
+    /// reply: the handler's access-log step never sees it, so it is logged here.
+    private func refuse(
+        _ response: Response, _ connection: OpaquePointer, _ method: String, _ url: String, _ state: RequestState,
+        request: Request? = nil
     ) -> MHD_Result {
+        if let accessLog {
+            let logged = request ?? Request(method: method, path: url, peer: peer(connection, state))
+            accessLog.record(
+                logged, status: response.status, bytes: AccessLogging.bodyBytes(logged, response),
+                microseconds: state.elapsedMicroseconds)
+        }
+        return send(response, connection)
+    }
+
+    private func send(_ response: Response, _ connection: OpaquePointer) -> MHD_Result {
         let mhdResponse: OpaquePointer?
         if let source = response.stream {
             mhdResponse = streamResponse(source, connection, sendBuffer: response.streamSendBuffer)
@@ -225,10 +242,6 @@ final class ServerCore: Sendable {
         for (name, value) in response.headers { MHD_add_response_header(mhdResponse, name, value) }
         let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
         MHD_destroy_response(mhdResponse)
-        if logger.logLevel <= .info {
-            let bytes = response.stream != nil ? 0 : response.file.map { Int($0.length) } ?? response.body.count
-            logger.info("\(method) \(url) \(response.status) \(bytes)B \(state.elapsedMicroseconds)us")
-        }
         return result
     }
 

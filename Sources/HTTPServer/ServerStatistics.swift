@@ -8,6 +8,9 @@ public final class ServerStatistics: Sendable {
     public let suspendedWaits = Atomic<Int>(0)
     /// Streaming responses (event listeners, followed logs) open now.
     public let openStreams = Atomic<Int>(0)
+    /// Access-log lines written, and lines lost (the buffer was full, or the write failed).
+    public let accessLogLines = Atomic<Int>(0)
+    public let accessLogDropped = Atomic<Int>(0)
 
     public init() {}
 }

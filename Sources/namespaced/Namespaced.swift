@@ -66,6 +66,12 @@ struct Namespaced: ParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(
+        help:
+            "One JSON line per request: - (standard output), a FILE (appended to; reopened on SIGHUP), or off."
+    )
+    var accessLog: String = "-"
+
     @Flag(help: "Start with an empty registry when no registry snapshot can be read (the damaged files are kept).")
     var allowEmptyRegistry = false
 
@@ -98,6 +104,7 @@ struct Namespaced: ParsableCommand {
         guard CgroupDriver(rawValue: cgroupDriver) != nil else {
             throw ValidationError("--cgroup-driver must be auto, v2, v1 or none")
         }
+        guard !accessLog.isEmpty else { throw ValidationError("--access-log must be -, off or a file") }
         guard storageReserve >= 0 else { throw ValidationError("--storage-reserve must be 0 or more bytes") }
         guard maxSandboxes >= 0 else { throw ValidationError("--max-sandboxes must be 0 or more") }
         let address = ListenAddress(listen)!
@@ -150,7 +157,7 @@ struct Namespaced: ParsableCommand {
                 stateDirectory: stateDirectory, quota: maxSandboxes,
                 durability: RegistryStore.Durability(rawValue: durability)!,
                 allowEmptyRegistry: allowEmptyRegistry,
-                hiddenPaths: [tokenFile, tokensFile, auditLog, tlsCert, tlsKey, tlsClientCa].compactMap { $0 },
+                hiddenPaths: [tokenFile, tokensFile, auditLog, accessLogFile, tlsCert, tlsKey, tlsClientCa].compactMap { $0 },
                 cgroups: cgroups, reserve: StorageReserve(bytes: storageReserve))
         } catch {
             logger.critical("refusing to start: \(error)")
@@ -176,6 +183,7 @@ struct Namespaced: ParsableCommand {
         var configuration = HTTPServerConfiguration(
             listen: address, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         configuration.statistics = statistics
+        configuration.accessLog = try openAccessLog(statistics: statistics)
         configuration.socketGroup = group
         configuration.tls = tls
         let server: HTTPServer
@@ -201,9 +209,11 @@ struct Namespaced: ParsableCommand {
             guard received == SIGHUP else { break }
             reload(accessSetup, policy, logger)
             if let tlsSetup { reload(tlsSetup, server, logger) }
+            if let log = configuration.accessLog { reopen(log, logger) }
         }
         logger.notice("signal \(received): finishing in-flight requests and stopping")
         server.stop()
+        configuration.accessLog?.close()
         do {
             let snapshot = try sandboxes.checkpoint()
             logger.notice(
@@ -214,6 +224,32 @@ struct Namespaced: ParsableCommand {
         }
         sandboxes.cgroups.removeEmptyParents()
         logger.notice("stopped; sandboxes keep running")
+    }
+
+    /// The access log's file, which sandboxes must not see (a device such as /dev/stdout is not one).
+    private var accessLogFile: String? {
+        accessLog == "-" || accessLog == "off" || accessLog.hasPrefix("/dev/") ? nil : accessLog
+    }
+
+    private func openAccessLog(statistics: ServerStatistics) throws -> AccessLog? {
+        guard accessLog != "off" else { return nil }
+        do throws(AccessLogError) {
+            return try AccessLog(destination: accessLog == "-" ? .standardOutput : .file(accessLog), statistics: statistics)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// SIGHUP: the access log's file again (logrotate moved it); if it cannot be opened, the
+    /// current one stays in use.
+    private func reopen(_ log: AccessLog, _ logger: Logger) {
+        guard case .file(let path) = log.destination else { return }
+        do throws(AccessLogError) {
+            try log.reopen()
+            logger.notice("SIGHUP: reopened the access log \(path)")
+        } catch {
+            logger.error("SIGHUP: keeping the current access log: \(error)")
+        }
     }
 
     /// SIGHUP: the certificate and key again; a pair that does not load keeps the one in use.

@@ -1,4 +1,5 @@
-# Sourced by bench/run.sh when SECTIONS has "http": GET /healthz and GET /limits vs mhd-bare.
+# Sourced by bench/run.sh when SECTIONS has "http": GET /healthz and GET /limits vs mhd-bare, and
+# what the access log costs.
 # ================================================================ HTTP
 BARE_PORT=$(free_port)
 # The bare server answers /limits with the same bytes ours does (read once from a file).
@@ -30,6 +31,7 @@ for route in healthz limits; do
       log "wrk /$route c$conns round $round: namespaced"
       run_wrk "srv-$route-$conns-$round" -t2 -c"$conns" -d"${WRK_SECONDS}s" --latency "$A_URL/$route"
       SRV_LINE=$(best_line "$SRV_LINE" "$WRK_LINE")
+      : >"$TMP/access-A.log" # the server appends; emptied between runs so the bench does not fill the disk
     done
     b=$(field rps "$BARE_LINE"); s=$(field rps "$SRV_LINE"); r=$(ratio "$s" "$b")
     errs=$(wrk_errors "$SRV_LINE"); berrs=$(wrk_errors "$BARE_LINE")
@@ -49,4 +51,27 @@ run_wrk "srv-healthz-1" -t1 -c1 -d2s --latency "$A_URL/healthz"
 row "HTTP" "one connection (wrk -t1 -c1 -d2s): mean latency per request" \
     "\`/limits\` $LIMITS1_HTTP; \`/healthz\` $(us "$(field lat_mean_us "$WRK_LINE")")" "" "" "" "info"
 stop_bare
+# What the access log costs: server A as a user gets it (the log on standard output, a file here)
+# against the same binary with --access-log off, rounds back to back. No cgroups for Q: it makes no
+# sandboxes, and it must not share A's cgroup parent.
+start_server Q fsync --access-log off --cgroup-driver none
+Q_URL="http://127.0.0.1:${SRV_PORT[Q]}"
+OFF_LINE="" ON_LINE=""
+for round in $(seq "$HTTP_ROUNDS"); do
+  log "wrk /healthz c64 round $round: --access-log off, then the default"
+  run_wrk "log-off-$round" -t2 -c64 -d"${WRK_SECONDS}s" --latency "$Q_URL/healthz"
+  OFF_LINE=$(best_line "$OFF_LINE" "$WRK_LINE")
+  run_wrk "log-on-$round" -t2 -c64 -d"${WRK_SECONDS}s" --latency "$A_URL/healthz"
+  ON_LINE=$(best_line "$ON_LINE" "$WRK_LINE")
+  LOGGED=$(wc -l <"$TMP/access-A.log")
+  : >"$TMP/access-A.log"
+done
+stop_server Q
+DROPPED=$(curl -s "${AUTH[@]}" --max-time 10 "$A_URL/metrics" | awk '$1=="namespaced_access_log_dropped_total"{print $2}')
+[[ "${DROPPED:-0}" == 0 ]] || note "access log: $DROPPED lines dropped in the HTTP runs (the writer could not keep up)"
+on=$(field rps "$ON_LINE"); off=$(field rps "$OFF_LINE"); r=$(ratio "$on" "$off")
+row "HTTP" "access log cost: \`GET /healthz\`, wrk -t2 -c64 -d${WRK_SECONDS}s, best of $HTTP_ROUNDS; the default (JSON line per request to standard output, a file here; ${LOGGED:-?} lines in the last run) vs \`--access-log off\`" \
+    "$(num "$on") req/s (p99 $(us "$(field lat_p99_us "$ON_LINE")"))" \
+    "off: $(num "$off") req/s (p99 $(us "$(field lat_p99_us "$OFF_LINE")"))" \
+    "${r:-n/a}×" "≥ 0.9×" "$(verdict "$r" ge 0.9)"
 RSS_AFTER_HTTP=$(rss_kib "$A_PID")

@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import NamespaceKit
 import Prometheus
+import Synchronization
 
 /// The server's Prometheus registry: what happens (requests, creates, syncs) is recorded as it
 /// happens through swift-metrics; what is (sandboxes, namespaces, limits, connections) is read
@@ -24,6 +25,11 @@ final class APIMetrics: Sendable {
     private let journalSync: DurationHistogram
     private let snapshotBytes: Prometheus.Gauge
     private let snapshotSeconds: Prometheus.Gauge
+    private let accessLogLines: Prometheus.Counter
+    private let accessLogDropped: Prometheus.Counter
+    /// The access-log counts already added to the counters: the log counts in `statistics`, and
+    /// each scrape adds what came since.
+    private let accessLogReported = Mutex<(lines: Int, dropped: Int)>((0, 0))
 
     static let latencyBuckets: [Duration] = [
         .microseconds(250), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -74,6 +80,11 @@ final class APIMetrics: Sendable {
         snapshotBytes = registry.makeGauge(name: "namespaced_snapshot_bytes", help: "Size of the last registry snapshot written.")
         snapshotSeconds = registry.makeGauge(
             name: "namespaced_snapshot_duration_seconds", help: "Time the last registry snapshot took to write.")
+        accessLogLines = registry.makeCounter(
+            name: "namespaced_access_log_lines_total", help: "Access-log lines written.")
+        accessLogDropped = registry.makeCounter(
+            name: "namespaced_access_log_dropped_total",
+            help: "Access-log lines lost: the buffer was full (the writer could not keep up) or the write failed.")
         let (journalSync, snapshotBytes, snapshotSeconds) = (journalSync, snapshotBytes, snapshotSeconds)
         store.observe { measurement in
             switch measurement {
@@ -111,6 +122,13 @@ final class APIMetrics: Sendable {
         suspendedWaits.set(to: Double(statistics.suspendedWaits.load(ordering: .relaxed)))
         openStreams.set(to: Double(statistics.openStreams.load(ordering: .relaxed)))
         listeners.set(to: Double(events.listenerCount))
+        accessLogReported.withLock { reported in
+            let lines = statistics.accessLogLines.load(ordering: .relaxed)
+            let dropped = statistics.accessLogDropped.load(ordering: .relaxed)
+            accessLogLines.increment(by: Int64(lines - reported.lines))
+            accessLogDropped.increment(by: Int64(dropped - reported.dropped))
+            reported = (lines, dropped)
+        }
         return registry.emitToBuffer()
     }
 }

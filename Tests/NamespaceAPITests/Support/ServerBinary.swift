@@ -16,7 +16,9 @@ final class ServerBinary: Sendable {
     var output: String { log.text }
     var pid: Int32 { process.processIdentifier }
 
-    init(stateDirectory: String, arguments: [String] = []) throws {
+    /// - Parameter standardOutput: where the server's stdout goes (a `Pipe` or `FileHandle`);
+    ///   nil: into `output` with stderr.
+    init(stateDirectory: String, arguments: [String] = [], standardOutput: Any? = nil) throws {
         self.stateDirectory = stateDirectory
         let log = self.log
         let process = ChildProcess()
@@ -32,7 +34,7 @@ final class ServerBinary: Sendable {
         process.environment = environment
         let pipe = Pipe()
         process.standardError = pipe
-        process.standardOutput = pipe
+        process.standardOutput = standardOutput ?? pipe
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             log.append(String(decoding: data, as: UTF8.self))
