@@ -109,7 +109,7 @@ trap 'log "interrupted"; cleanup; exit 130' INT
 trap 'log "terminated (time limit of ${MAX_SECONDS}s?)"; cleanup; exit 143' TERM HUP
 
 # ---------------------------------------------------------------- the helpers (built by `make bench`)
-for helper in mhd-bare procs create-client clone-loop; do
+for helper in mhd-bare procs create-client clone-loop sse-client; do
   [[ -x "$OUT_DIR/$helper" ]] || die "missing $OUT_DIR/$helper: run 'make bench', which builds it"
 done
 
