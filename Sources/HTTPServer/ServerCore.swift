@@ -324,13 +324,19 @@ final class RequestState: @unchecked Sendable {
     var tooLarge = false
     var certificateSubject: String?
     private let started = RequestState.now()
-    private let deferred = Mutex<Response?>(nil)
+    /// Boxed: a Response inline would make every request's state (a stream's for as long as it
+    /// lasts) a hundred bytes larger for the few requests that answer later.
+    private final class Deferred: Sendable {
+        let response: Response
+        init(_ response: Response) { self.response = response }
+    }
+    private let deferred = Mutex<Deferred?>(nil)
 
-    func setDeferred(_ response: Response) { deferred.withLock { $0 = response } }
+    func setDeferred(_ response: Response) { deferred.withLock { $0 = Deferred(response) } }
     func takeDeferred() -> Response? {
         deferred.withLock { value in
             defer { value = nil }
-            return value
+            return value?.response
         }
     }
 

@@ -101,7 +101,8 @@ public final class PushStream: StreamSource {
             }
             s.pending -= written
             if s.head == s.chunks.count {
-                s.chunks.removeAll(keepingCapacity: true)
+                // Storage released, not kept: an idle listener holds nothing a burst once needed.
+                s.chunks = []
                 s.head = 0
             } else if s.head > 64 {
                 s.chunks.removeFirst(s.head)
