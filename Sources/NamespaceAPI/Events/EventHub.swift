@@ -6,7 +6,7 @@ import Synchronization
 /// Numbers every change, keeps the recent ones for resuming listeners, and writes each to the
 /// listeners that want it. One thread rescans the namespaces (while anyone wants them) and sends
 /// keep-alives; listeners themselves cost no thread: each is a suspended connection's queue, woken
-/// at most once per `wakeInterval` (`WakeSchedule`).
+/// at most once per interval (`WakeSchedule`).
 final class EventHub: Sendable {
     struct Listener {
         var stream: PushStream
@@ -18,7 +18,7 @@ final class EventHub: Sendable {
         var nextID: UInt64
         var listeners: [UInt64: Listener] = [:]
         var nextListener: UInt64 = 0
-        var wakes: WakeSchedule
+        var wakes = WakeSchedule()
     }
 
     private let state: Mutex<State>
@@ -37,16 +37,13 @@ final class EventHub: Sendable {
     init(
         source: EventSource, inventory: Inventory, ringCapacity: Int = 10_000, listenerBuffer: Int = 1 << 20,
         sendBuffer: Int = 64 * 1024, rescanSeconds: Double = 1, keepAliveSeconds: Double = 15,
-        wakeInterval: Duration = .milliseconds(10), onDrop: @escaping @Sendable () -> Void = {}
+        onDrop: @escaping @Sendable () -> Void = {}
     ) {
         self.onDrop = onDrop
         // Ids start from the clock (milliseconds, times 1,000), so an id from an earlier run of the
         // server is always older than this run's ring and gets a reset, never a wrong replay.
         let first = UInt64(Date().timeIntervalSince1970 * 1000) * 1000
-        let (seconds, attoseconds) = wakeInterval.components
-        let interval = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
-        state = Mutex(
-            State(ring: EventRing(capacity: ringCapacity), nextID: first, wakes: WakeSchedule(interval: interval)))
+        state = Mutex(State(ring: EventRing(capacity: ringCapacity), nextID: first))
         self.listenerBuffer = listenerBuffer
         self.sendBuffer = sendBuffer
         self.rescanSeconds = rescanSeconds
@@ -76,7 +73,7 @@ final class EventHub: Sendable {
 
     /// After writes: true to wake the listeners now; otherwise a wake is arranged for later.
     private func arrangeWake(_ s: inout State) -> Bool {
-        switch s.wakes.written(at: Self.now()) {
+        switch s.wakes.written(at: Self.now(), interval: WakeSchedule.interval(listeners: s.listeners.count)) {
         case .now:
             return true
         case .pending:
