@@ -153,13 +153,14 @@ free_port() {
 count_procs() { find /proc -maxdepth 1 -name '[0-9]*' | wc -l; }
 count_ns() { timeout 60 lsns --json 2>/dev/null | jq '.namespaces | length' 2>/dev/null || echo "?"; }
 
-# start_server NAME DURABILITY
+# start_server NAME DURABILITY [MORE SERVER OPTIONS...] (a NAME started again keeps its state directory)
 start_server() {
   local name=$1 durability=$2 port dir
+  shift 2
   port=$(free_port)
   dir="$TMP/state-$name"
   local c=("$BIN" --listen "127.0.0.1:$port" --state-dir "$dir" --log-level warning
-           --threads "$THREADS" --durability "$durability" --token-file "$TMP/token")
+           --threads "$THREADS" --durability "$durability" --token-file "$TMP/token" "$@")
   cmd "${c[@]}"
   "${c[@]}" 2>"$TMP/server-$name.log" &
   SRV_PID[$name]=$!

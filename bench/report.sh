@@ -102,10 +102,11 @@ if [[ "$OUT" != "-" ]]; then
   the time the sandbox's init wrote its exit record, CLOCK_REALTIME of the same host, in milliseconds).
   *Creates*: the concurrency loop with 4 clients, parts with 200 listeners (all event types, reading
   everything at nice 19, as dashboards on other hosts would) and parts without, ABBA twice; server CPU
-  from `/proc/PID/stat`. *`/metrics`*: `wrk -t1 -c1 -d3s` on the registry as it is, then on 10,000
-  sandboxes: 20 made through the API, the server stopped, its last snapshot copied into a new
-  generation holding those 20 and 9,980 copies under new ids (no cgroup, no namespace inodes), which
-  the server loads at its next start as exited sandboxes (`GET /sandboxes` lists them all).
+  from `/proc/PID/stat`. *`/metrics`*: another server (`--cgroup-driver none`: its kept sandboxes have no
+  cgroup for other servers on the host to clear while it is down), `wrk -t1 -c1 -d3s` on its empty
+  registry, then on 10,000 sandboxes: 20 made through the API, the server stopped, its last snapshot
+  copied into a new generation holding those 20 and 9,980 copies under new ids (no namespace inodes),
+  which the server loads at its next start as exited sandboxes (`GET /sandboxes` lists them all).
 
 ## Commands, exactly as run
 EOF
