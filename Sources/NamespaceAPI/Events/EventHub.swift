@@ -73,14 +73,16 @@ final class EventHub: Sendable {
 
     /// After writes: true to wake the listeners now; otherwise a wake is arranged for later.
     private func arrangeWake(_ s: inout State) -> Bool {
-        switch s.wakes.written(at: Self.now(), interval: WakeSchedule.interval(listeners: s.listeners.count)) {
+        guard !s.listeners.isEmpty else { return false }
+        let now = Self.now()
+        switch s.wakes.written(at: now, interval: WakeSchedule.interval(listeners: s.listeners.count)) {
         case .now:
             return true
         case .pending:
             return false
         case .at(let time):
-            let delay = time > Self.now() ? time - Self.now() : 0
-            wakeQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(delay))) { [weak self] in
+            // `written` answers a time after `now`, on the same clock reading.
+            wakeQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(time - now))) { [weak self] in
                 guard let self else { return }
                 state.withLock { $0.wakes.woke(at: Self.now()) }
                 wakeListeners()
