@@ -150,8 +150,12 @@ enum Proc {
         return Double(text.split(separator: " ").first ?? "") ?? 0
     }
 
+    /// Read to the end: `String(contentsOfFile:)` takes one read() of a procfs file, which stops at
+    /// a page (a host's mountinfo is often longer).
     static func read(_ path: String) -> String {
-        (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        guard let file = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? file.close() }
+        return String(decoding: (try? file.readToEnd()) ?? Data(), as: UTF8.self)
     }
 }
 
