@@ -118,7 +118,7 @@ validate-deploy: test-deps $(PROMTOOL) build
 		{ echo "logrotate -d deploy/namespaced.logrotate failed"; exit 1; }
 
 # The reference tools the figures are compared with, and the small C programs of bench/.
-BENCH_TOOLS := bench/out/mhd-bare bench/out/procs bench/out/create-client bench/out/clone-loop
+BENCH_TOOLS := bench/out/mhd-bare bench/out/procs bench/out/create-client bench/out/clone-loop bench/out/sse-client
 
 bench-deps: deps
 	@missing=""; \
@@ -134,7 +134,7 @@ bench/out/mhd-bare: bench/mhd-bare.c
 	@mkdir -p bench/out
 	cc -O2 -o $@ $< $$(pkg-config --cflags --libs libmicrohttpd)
 
-bench/out/create-client: bench/create-client.c
+bench/out/create-client bench/out/sse-client: bench/out/%: bench/%.c
 	@mkdir -p bench/out
 	cc -O2 -pthread -o $@ $<
 

@@ -111,7 +111,7 @@ trap 'log "interrupted"; cleanup; exit 130' INT
 trap 'log "terminated (time limit of ${MAX_SECONDS}s?)"; cleanup; exit 143' TERM HUP
 
 # ---------------------------------------------------------------- the helpers (built by `make bench`)
-for helper in mhd-bare procs create-client clone-loop; do
+for helper in mhd-bare procs create-client clone-loop sse-client; do
   [[ -x "$OUT_DIR/$helper" ]] || die "missing $OUT_DIR/$helper: run 'make bench', which builds it"
 done
 
@@ -155,8 +155,9 @@ free_port() {
 count_procs() { find /proc -maxdepth 1 -name '[0-9]*' | wc -l; }
 count_ns() { timeout 60 lsns --json 2>/dev/null | jq '.namespaces | length' 2>/dev/null || echo "?"; }
 
-# start_server NAME DURABILITY [ARGS...]: the defaults a user gets (log level info, the access log
-# on standard output, here a file: access-NAME.log) unless ARGS say otherwise.
+# start_server NAME DURABILITY [MORE SERVER OPTIONS...]: the defaults a user gets (log level info,
+# the access log on standard output, here a file: access-NAME.log) unless the options say otherwise;
+# a NAME started again keeps its state directory.
 start_server() {
   local name=$1 durability=$2 port dir
   shift 2

@@ -95,6 +95,22 @@ if [[ "$OUT" != "-" ]]; then
   round of each. Ratio = default / off req/s.
 - **memory** — `VmRSS` of the server from `/proc/PID/status`: idle right after start; with 200 running
   `sleep 600` sandboxes (then deleted); after each of 3 rounds of 1,000 create/wait/delete.
+- **events** — a server of its own. `bench/sse-client.c` (C, epoll, one thread) opens `GET /events`
+  listeners with the token, at most 250 from each loopback source address (127.0.0.2, .3, …: the server
+  caps connections per client address), undoes the chunked framing and parses every event. *Idle
+  listeners*: VmRSS and the threads in `/proc/PID/task` once the server has served requests and a first
+  listener has come and gone (it starts the event hub's one thread), then with 1,000 listeners connected,
+  then after they left. *Fan-out*: 200 listeners; a second thread creates `/bin/true` sandboxes one at a
+  time, waits until every listener has that sandbox's `sandbox.exited`, and deletes it; each arrival is a
+  sample of (CLOCK_REALTIME when `recv()` returned the event's bytes) − (the event's `exitedAt`, which is
+  the time the sandbox's init wrote its exit record, CLOCK_REALTIME of the same host, in milliseconds).
+  *Creates*: the concurrency loop with 4 clients, parts with 200 listeners (all event types, reading
+  everything at nice 19, as dashboards on other hosts would) and parts without, ABBA twice; server CPU
+  from `/proc/PID/stat`. *`/metrics`*: another server (`--cgroup-driver none`: its kept sandboxes have no
+  cgroup for other servers on the host to clear while it is down), `wrk -t1 -c1 -d3s` on its empty
+  registry, then on 10,000 sandboxes: 20 made through the API, the server stopped, its last snapshot
+  copied into a new generation holding those 20 and 9,980 copies under new ids (no namespace inodes),
+  which the server loads at its next start as exited sandboxes (`GET /sandboxes` lists them all).
 
 ## Commands, exactly as run
 EOF

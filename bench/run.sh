@@ -13,6 +13,8 @@
 #   HTTP         GET /healthz and GET /limits with wrk at 64 and 256 connections vs bench/mhd-bare.c;
 #                GET /healthz with the default access log vs --access-log off
 #   memory       server VmRSS idle, with 200 running sandboxes, after 3 rounds of 1,000 create/delete
+#   events       GET /events: what 1,000 idle listeners cost (RSS, threads), the delay of an exit's event
+#                at 200 listeners, creates with 200 listeners vs none; GET /metrics with 10,000 sandboxes
 # prints ONE Markdown table on stdout and writes it, with the machine and the exact commands,
 # to BENCHMARKS.md at the top of the repository.
 #
@@ -27,9 +29,11 @@
 #   CONC_SECONDS   length of each 8-client run             (10)
 #   WRK_SECONDS    length of each wrk run                  (4)
 #   HTTP_ROUNDS    wrk rounds per HTTP figure, best kept   (5)
-#   MAX_SECONDS    hard bound for the whole run            (570)
+#   MAX_SECONDS    hard bound for the whole run            (720)
 #   OUT            where the report goes                   (BENCHMARKS.md at the repo top; "-" for none)
-#   SECTIONS       parts to run, for working on one figure ("http create confinement concurrency memory inventory held");
+#   FANOUT_ITERS   sandboxes whose exit event is timed      (100)
+#   EVENTS_PART    seconds of each create part, events     (3)
+#   SECTIONS       parts to run, for working on one figure ("http create confinement concurrency memory events inventory held");
 #                  a partial run is printed, but BENCHMARKS.md is only written by a full one
 #
 # Files: this script (settings, server A, the order of sections), lib.sh (helpers, teardown),
@@ -43,7 +47,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 OUT_DIR="$BENCH_DIR/out"
 
-MAX_SECONDS=${MAX_SECONDS:-570}
+MAX_SECONDS=${MAX_SECONDS:-720}
 # Re-exec once under timeout(1): a hard bound for the whole run. timeout signals its process group
 # (this script and its foreground children); the TERM trap below then stops the rest, which may
 # live in other process groups (the procs helper, sandboxes).
@@ -60,7 +64,7 @@ CONC_SECONDS=${CONC_SECONDS:-10}
 WRK_SECONDS=${WRK_SECONDS:-4}
 HTTP_ROUNDS=${HTTP_ROUNDS:-5}
 OUT=${OUT:-$ROOT/BENCHMARKS.md}
-ALL_SECTIONS="http create confinement concurrency memory inventory held"
+ALL_SECTIONS="http create confinement concurrency memory events inventory held"
 SECTIONS=${SECTIONS:-$ALL_SECTIONS}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 [[ "$SECTIONS" == "$ALL_SECTIONS" ]] || OUT=-

@@ -25,6 +25,13 @@ int nsd_http_connection_fd(struct MHD_Connection *connection)
     return info == NULL ? -1 : (int)info->connect_fd;
 }
 
+/* Each connection's memory pool: its request head, then its response head and the pieces of a
+ * chunked body. MHD's default is 32 KiB, zeroed by the half or whole with every request; an event
+ * listener keeps its pool for as long as it listens, so the pool is most of what a listener costs.
+ * 8 KiB takes request heads of about 7 KiB (larger ones get 431, near nginx's 8 KiB header
+ * buffers); a body is handed to the server in pieces and never has to fit. */
+enum { NSD_HTTP_CONNECTION_MEMORY = 8 * 1024 };
+
 struct MHD_Daemon *nsd_http_start(const struct nsd_http_config *c)
 {
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
@@ -43,7 +50,8 @@ struct MHD_Daemon *nsd_http_start(const struct nsd_http_config *c)
         flags, 0, NULL, NULL, c->handler, c->handler_context, MHD_OPTION_LISTEN_SOCKET,
         (MHD_socket)c->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, c->threads, MHD_OPTION_CONNECTION_LIMIT,
         c->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED, c->completed,
+        MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)NSD_HTTP_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, c->completed,
         c->completed_context, MHD_OPTION_UNESCAPE_CALLBACK, unescape_printable, NULL,
         MHD_OPTION_NOTIFY_CONNECTION, c->connection_notify, c->connection_context,
         MHD_OPTION_URI_LOG_CALLBACK, c->request_line, c->request_line_context, MHD_OPTION_ARRAY, tls,

@@ -110,11 +110,13 @@ final class ServerCore: Sendable {
     }
 
     func access(
-        _ connection: OpaquePointer, url: String, method: String, upload: UnsafePointer<CChar>?,
-        uploadSize: UnsafeMutablePointer<Int>, context: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+        _ connection: OpaquePointer, url: String, method: String, version: UnsafePointer<CChar>?,
+        upload: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
+        context: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     ) -> MHD_Result {
         guard let existing = context.pointee else {
             let state = RequestState()
+            state.chunked = version.map { strcmp($0, "HTTP/1.0") != 0 } ?? false
             context.pointee = Unmanaged.passRetained(state).toOpaque()
             deadlines.headComplete(connection)
             if requiresClientCertificate {
@@ -227,7 +229,9 @@ final class ServerCore: Sendable {
     private func send(_ response: Response, _ connection: OpaquePointer) -> MHD_Result {
         let mhdResponse: OpaquePointer?
         if let source = response.stream {
-            mhdResponse = streamResponse(source, connection, sendBuffer: response.streamSendBuffer)
+            mhdResponse = streamResponse(
+                source, connection, sendBuffer: response.streamSendBuffer,
+                block: state.chunked ? Self.chunkedStreamBlock : Self.streamBlock)
         } else if let file = response.file {
             mhdResponse = MHD_create_response_from_fd_at_offset64(file.length, file.fd, file.offset)
             if mhdResponse == nil { close(file.fd) }
@@ -247,7 +251,9 @@ final class ServerCore: Sendable {
 
     /// A response whose body MHD pulls from `source` (chunked); the stream's object lives until MHD
     /// frees the response, which is when the connection is done with it.
-    private func streamResponse(_ source: any StreamSource, _ connection: OpaquePointer, sendBuffer: Int?) -> OpaquePointer? {
+    private func streamResponse(
+        _ source: any StreamSource, _ connection: OpaquePointer, sendBuffer: Int?, block: Int
+    ) -> OpaquePointer? {
         let socket = nsd_http_connection_fd(connection)
         if var size = sendBuffer.map(Int32.init), socket >= 0 {
             setsockopt(socket, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
@@ -257,7 +263,7 @@ final class ServerCore: Sendable {
         streams.add(stream)
         source.attach(waker)
         let context = Unmanaged.passRetained(stream).toOpaque()
-        guard let made = MHD_create_response_from_callback(UInt64.max, Self.streamBlock, streamReader, context, streamClosed)
+        guard let made = MHD_create_response_from_callback(UInt64.max, block, streamReader, context, streamClosed)
         else {
             Unmanaged<StreamConnection>.fromOpaque(context).release()
             stream.closed()
@@ -266,8 +272,13 @@ final class ServerCore: Sendable {
         return made
     }
 
-    /// Bytes asked of a stream per read.
+    /// Bytes asked of a stream per read when the client gets no chunked encoding (HTTP/1.0): MHD
+    /// reads into a buffer of this size that the response carries.
     static let streamBlock = 16 * 1024
+    /// A chunked body is read into the connection's own buffer instead, and the response's one goes
+    /// unused; MHD zeroes it (calloc) all the same, so it is kept small: an event listener holds it
+    /// for as long as it listens.
+    static let chunkedStreamBlock = 64
 
     /// The client as the connection shows it; on a unix socket, who the kernel says it is.
     private func peer(_ connection: OpaquePointer, _ state: RequestState) -> Peer {
@@ -320,17 +331,25 @@ private final class ValueBox {
 /// Lives from the first callback of a request to MHD's completion notice.
 final class RequestState: @unchecked Sendable {
     var body: [UInt8] = []
+    /// HTTP/1.1 or later: a body of unknown length goes chunked.
+    var chunked = false
     var received = 0
     var tooLarge = false
     var certificateSubject: String?
     private let started = RequestState.now()
-    private let deferred = Mutex<Response?>(nil)
+    /// Boxed: a Response inline would make every request's state (a stream's for as long as it
+    /// lasts) a hundred bytes larger for the few requests that answer later.
+    private final class Deferred: Sendable {
+        let response: Response
+        init(_ response: Response) { self.response = response }
+    }
+    private let deferred = Mutex<Deferred?>(nil)
 
-    func setDeferred(_ response: Response) { deferred.withLock { $0 = response } }
+    func setDeferred(_ response: Response) { deferred.withLock { $0 = Deferred(response) } }
     func takeDeferred() -> Response? {
         deferred.withLock { value in
             defer { value = nil }
-            return value
+            return value?.response
         }
     }
 
@@ -343,11 +362,11 @@ final class RequestState: @unchecked Sendable {
     }
 }
 
-let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, upload, uploadSize, requestContext in
+let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, version, upload, uploadSize, requestContext in
     guard let context, let connection, let url, let method, let uploadSize, let requestContext else { return .NO }
     let core = Unmanaged<ServerCore>.fromOpaque(context).takeUnretainedValue()
     return core.access(
-        connection, url: String(cString: url), method: String(cString: method), upload: upload,
+        connection, url: String(cString: url), method: String(cString: method), version: version, upload: upload,
         uploadSize: uploadSize, context: requestContext)
 }
 

@@ -92,6 +92,17 @@ struct HTTPBehaviourTests {
         #expect(try await server.get("/healthz").status == 200)
     }
 
+    /// A connection's buffer is 8 KiB (an event listener holds one for as long as it listens): a
+    /// 6 KB header is served, one that cannot fit is answered 431, and the server goes on.
+    @Test func requestHeadsOfSixKilobytesAreServedAndBiggerOnesAnswer431() async throws {
+        let server = try TestServer()
+        let served = try await server.get("/healthz", headers: ["X-Padding": String(repeating: "a", count: 6000)])
+        #expect(served.status == 200)
+        let refused = try await server.get("/healthz", headers: ["X-Padding": String(repeating: "a", count: 9000)])
+        #expect(refused.status == 431)
+        #expect(try await server.get("/healthz").status == 200)
+    }
+
     @Test func chunkedOversizedBodyAnswers413() throws {
         let server = try TestServer()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-big-\(getpid())")

@@ -25,8 +25,10 @@ public final class PushStream: StreamSource {
     }
 
     /// Queues `bytes`; false when the stream is over (dropped now or before, finished, or closed).
+    /// With `wake` false the connection is not told yet: the writer calls `wake()` later, once for
+    /// several writes.
     @discardableResult
-    public func write(_ bytes: [UInt8]) -> Bool {
+    public func write(_ bytes: [UInt8], wake: Bool = true) -> Bool {
         let (accepted, waker) = state.withLock { s -> (Bool, StreamWaker?) in
             guard !s.overflowed, !s.finished, !s.detached else { return (false, nil) }
             guard s.pending + bytes.count <= limit else {
@@ -40,10 +42,15 @@ public final class PushStream: StreamSource {
             }
             s.chunks.append(bytes)
             s.pending += bytes.count
-            return (true, s.waker)
+            return (true, wake ? s.waker : nil)
         }
         waker?.wake()
         return accepted
+    }
+
+    /// Tells the connection that bytes wait for it, if any do.
+    public func wake() {
+        state.withLock { $0.pending > 0 ? $0.waker : nil }?.wake()
     }
 
     /// No more writes: the body ends once what is queued is sent.
@@ -94,7 +101,8 @@ public final class PushStream: StreamSource {
             }
             s.pending -= written
             if s.head == s.chunks.count {
-                s.chunks.removeAll(keepingCapacity: true)
+                // Storage released, not kept: an idle listener holds nothing a burst once needed.
+                s.chunks = []
                 s.head = 0
             } else if s.head > 64 {
                 s.chunks.removeFirst(s.head)

@@ -5,11 +5,12 @@ import Synchronization
 
 /// Numbers every change, keeps the recent ones for resuming listeners, and writes each to the
 /// listeners that want it. One thread rescans the namespaces (while anyone wants them) and sends
-/// keep-alives; listeners themselves cost no thread: each is a suspended connection's queue.
+/// keep-alives; listeners themselves cost no thread: each is a suspended connection's queue, woken
+/// at most once per interval (`WakeSchedule`).
 final class EventHub: Sendable {
     struct Listener {
         var stream: PushStream
-        var names: Set<String>
+        var selection: EventSelection
     }
 
     private struct State {
@@ -17,6 +18,7 @@ final class EventHub: Sendable {
         var nextID: UInt64
         var listeners: [UInt64: Listener] = [:]
         var nextListener: UInt64 = 0
+        var wakes = WakeSchedule()
     }
 
     private let state: Mutex<State>
@@ -28,6 +30,8 @@ final class EventHub: Sendable {
     private let watch: Mutex<NamespaceWatch>
     private let rescanSeconds: Double
     private let keepAliveSeconds: Double
+    /// Runs the wakes `WakeSchedule` puts off.
+    private let wakeQueue = DispatchQueue(label: "event-wakes")
 
     /// - Parameter listenerBuffer: bytes a listener may let wait before it is dropped.
     init(
@@ -53,19 +57,53 @@ final class EventHub: Sendable {
     func publish(_ event: ChangeEvent) {
         let data = EventFrame.data(of: event)
         let name = event.name
-        state.withLock { s in
+        let bit = EventSelection.bit(of: name)
+        let wakeNow = state.withLock { s -> Bool in
             let frame = EventFrame(id: s.nextID, name: name, data: data)
             s.nextID += 1
             s.ring.append(frame)
             // Written under the lock, so that every listener sees ids in order; a write only queues.
-            for (key, listener) in s.listeners where listener.names.contains(name) {
-                if !listener.stream.write(frame.bytes) { drop(key, listener, &s) }
+            for (key, listener) in s.listeners where listener.selection.contains(bit: bit) {
+                if !listener.stream.write(frame.bytes, wake: false) { drop(key, listener, &s) }
             }
+            return arrangeWake(&s)
+        }
+        if wakeNow { wakeListeners() }
+    }
+
+    /// After writes: true to wake the listeners now; otherwise a wake is arranged for later.
+    private func arrangeWake(_ s: inout State) -> Bool {
+        guard !s.listeners.isEmpty else { return false }
+        let now = Self.now()
+        switch s.wakes.written(at: now, interval: WakeSchedule.interval(listeners: s.listeners.count)) {
+        case .now:
+            return true
+        case .pending:
+            return false
+        case .at(let time):
+            // `written` answers a time after `now`, on the same clock reading.
+            wakeQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(time - now))) { [weak self] in
+                guard let self else { return }
+                state.withLock { $0.wakes.woke(at: Self.now()) }
+                wakeListeners()
+            }
+            return false
         }
     }
 
+    /// Outside the lock: a wake resumes a connection, which is a system call.
+    private func wakeListeners() {
+        for stream in state.withLock({ $0.listeners.values.map(\.stream) }) { stream.wake() }
+    }
+
+    private static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
     /// A new listener: the events after `lastID` it wants (or a reset), then every new one.
-    func listen(after lastID: UInt64?, names: Set<String>) -> Response {
+    func listen(after lastID: UInt64?, selection: EventSelection) -> Response {
         startPump()
         let stream = PushStream(limit: listenerBuffer)
         let key = state.withLock { s -> UInt64 in
@@ -79,11 +117,11 @@ final class EventHub: Sendable {
                         lastEventId: lastID, oldest: oldest, latest: latest)
                     stream.write(EventFrame(id: latest, name: "reset", data: (try? JSON.encode(reset)) ?? []).bytes)
                 } else {
-                    for frame in s.ring.after(lastID) where names.contains(frame.name) { stream.write(frame.bytes) }
+                    for frame in s.ring.after(lastID) where selection.contains(frame.name) { stream.write(frame.bytes) }
                 }
             }
             s.nextListener += 1
-            s.listeners[s.nextListener] = Listener(stream: stream, names: names)
+            s.listeners[s.nextListener] = Listener(stream: stream, selection: selection)
             return s.nextListener
         }
         stream.onDetach { [weak self] in self?.forget(key) }
@@ -101,15 +139,19 @@ final class EventHub: Sendable {
     }
 
     private func keepAlive() {
-        state.withLock { s in
-            for (key, listener) in s.listeners where !listener.stream.write(EventFrame.keepAlive) { drop(key, listener, &s) }
+        let wakeNow = state.withLock { s -> Bool in
+            for (key, listener) in s.listeners where !listener.stream.write(EventFrame.keepAlive, wake: false) {
+                drop(key, listener, &s)
+            }
+            return arrangeWake(&s)
         }
+        if wakeNow { wakeListeners() }
     }
 
     /// Whether anyone listens for what a rescan finds.
     private var wantsRescan: Bool {
         state.withLock { s in
-            s.listeners.values.contains { $0.names.contains { $0.hasPrefix("namespace.") || $0 == "limits.changed" } }
+            s.listeners.values.contains { $0.selection.wantsRescan }
         }
     }
 

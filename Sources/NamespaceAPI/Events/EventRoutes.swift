@@ -10,19 +10,19 @@ struct EventRoutes: Sendable {
     }
 
     func events(_ request: Request) throws(Problem) -> Reply {
-        let names = try Self.names(request.queryValues("type"))
+        let selection = try Self.selection(request.queryValues("type"))
         // The header a reconnecting EventSource sends wins over the `since` of the URL it reuses.
         // Both are checked, so a bad one is refused even when the other wins.
         var last = try QueryParameters(request: request).integer("since", UInt64.self)
         if let header = request.header("last-event-id"), !header.isEmpty {
             last = try QueryParameters.number(header, name: "Last-Event-ID", UInt64.self)
         }
-        return .now(hub.listen(after: last, names: names))
+        return .now(hub.listen(after: last, selection: selection))
     }
 
     /// `type` values: families (`sandbox`) or whole names (`sandbox.exited`), comma-separated or repeated.
-    static func names(_ values: [String]) throws(Problem) -> Set<String> {
-        guard !values.isEmpty else { return Set(ChangeEvent.names) }
+    static func selection(_ values: [String]) throws(Problem) -> EventSelection {
+        guard !values.isEmpty else { return .all }
         var result = Set<String>()
         for value in values {
             for part in value.split(separator: ",", omittingEmptySubsequences: false) {
@@ -39,6 +39,6 @@ struct EventRoutes: Sendable {
                 }
             }
         }
-        return result
+        return EventSelection(names: result)
     }
 }

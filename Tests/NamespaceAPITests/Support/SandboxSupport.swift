@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 
 /// Sandbox helpers for the end-to-end tests: create, wait, exec, delete through the API, and
@@ -153,21 +150,12 @@ enum Proc {
         return Double(text.split(separator: " ").first ?? "") ?? 0
     }
 
-    /// Reads to EOF: procfs files report size 0 and a table like mountinfo arrives a page per
-    /// read, which a read sized by stat would cut short.
+    /// Read to the end: `String(contentsOfFile:)` takes one read() of a procfs file, which stops at
+    /// a page (a host's mountinfo is often longer).
     static func read(_ path: String) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        guard let file = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? file.close() }
+        return String(decoding: (try? file.readToEnd()) ?? Data(), as: UTF8.self)
     }
 }
 
