@@ -153,7 +153,7 @@ final class ServerCore: Sendable {
         let state = Unmanaged<RequestState>.fromOpaque(existing).takeUnretainedValue()
         if let ready = state.takeDeferred() {
             defer { resuming.subtract(1, ordering: .relaxed) }
-            return send(ready, connection)
+            return send(ready, connection, state)
         }
         if uploadSize.pointee > 0 {
             // Chunked bodies carry no length: count them, drop the excess, answer 413 at the end.
@@ -182,7 +182,7 @@ final class ServerCore: Sendable {
             body: state.body, peer: peer)
         switch respond(request) {
         case .now(let response):
-            return send(response, connection)
+            return send(response, connection, state)
         case .later(let start):
             let handle = ConnectionHandle(pointer: connection)
             // A fresh number per suspension, never the connection's address: MHD reuses that memory
@@ -223,10 +223,10 @@ final class ServerCore: Sendable {
                 logged, status: response.status, bytes: AccessLogging.bodyBytes(logged, response),
                 microseconds: state.elapsedMicroseconds)
         }
-        return send(response, connection)
+        return send(response, connection, state)
     }
 
-    private func send(_ response: Response, _ connection: OpaquePointer) -> MHD_Result {
+    private func send(_ response: Response, _ connection: OpaquePointer, _ state: RequestState) -> MHD_Result {
         let mhdResponse: OpaquePointer?
         if let source = response.stream {
             mhdResponse = streamResponse(
