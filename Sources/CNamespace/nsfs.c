@@ -27,3 +27,5 @@ static int inode_of_related(int fd, unsigned long request, uint64_t *inode)
 int nsd_ns_owner_inode(int fd, uint64_t *inode) { return inode_of_related(fd, NS_GET_USERNS, inode); }
 
 int nsd_ns_parent_inode(int fd, uint64_t *inode) { return inode_of_related(fd, NS_GET_PARENT, inode); }
+
+int nsd_ns_type(int fd) { return ioctl(fd, NS_GET_NSTYPE); }

@@ -21,6 +21,14 @@ static int fail(struct nsd_spawn_result *out, const char *step, int err, int ind
     return -1;
 }
 
+static int joins(const struct nsd_spawn_config *cfg, uint64_t type)
+{
+    for (uint32_t i = 0; i < cfg->njoins && i < NSD_MAX_JOINS; i++)
+        if (cfg->join_types[i] == type)
+            return 1;
+    return 0;
+}
+
 /* Options that need a namespace that was not asked for are caller bugs. */
 static int valid(const struct nsd_spawn_config *cfg)
 {
@@ -30,7 +38,7 @@ static int valid(const struct nsd_spawn_config *cfg)
     if ((cfg->rootfs || cfg->readonly_rootfs) && !(f & NSD_CLONE_NEWNS))
         return 0;
     if (cfg->mount_proc &&
-        (f & (NSD_CLONE_NEWNS | NSD_CLONE_NEWPID)) != (NSD_CLONE_NEWNS | NSD_CLONE_NEWPID))
+        (!(f & NSD_CLONE_NEWNS) || !((f & NSD_CLONE_NEWPID) || joins(cfg, NSD_CLONE_NEWPID))))
         return 0;
     if ((cfg->hostname || cfg->domainname) && !(f & NSD_CLONE_NEWUTS))
         return 0;
@@ -44,13 +52,20 @@ static int valid(const struct nsd_spawn_config *cfg)
         return 0;
     if (cfg->view.nmounts && !cfg->view.mounts)
         return 0;
-    if (cfg->stdout_fd < 0 || cfg->stderr_fd < 0)
+    if (cfg->stdout_fd < 0 || cfg->stderr_fd < 0 || cfg->njoins > NSD_MAX_JOINS)
         return 0;
     if ((cfg->cgroup.has_dir && cfg->cgroup.dir_fd < 0) || cfg->cgroup.nprocs > NSD_MAX_CGROUP_PROCS)
         return 0;
     for (uint32_t i = 0; i < cfg->cgroup.nprocs; i++)
         if (cfg->cgroup.procs_fds[i] < 0)
             return 0;
+    for (uint32_t i = 0; i < cfg->njoins; i++) {
+        uint64_t type = cfg->join_types[i];
+        /* One bit, a known type, not also created, joined once. */
+        if (!type || (type & (type - 1)) || !(type & NSD_ALL_NS) || (type & f) || cfg->join_fds[i] < 0)
+            return 0;
+        f |= type;
+    }
     return 1;
 }
 
@@ -78,6 +93,8 @@ int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result 
     if (cfg->exit_record_fd >= 0)
         fds[nfds++] = cfg->exit_record_fd;
     nfds += nsd_wire_cgroup_fds(&cfg->cgroup, fds + nfds);
+    for (uint32_t i = 0; i < cfg->njoins; i++)
+        fds[nfds++] = cfg->join_fds[i];
 
     if (nsd_spawner_call(NSD_WIRE_SPAWN, &body, fds, nfds, &rep, rfds, &nr, &step, &err) < 0) {
         nsd_wire_buf_free(&body);

@@ -54,6 +54,11 @@ static const char *const names[NSD_STEP_COUNT] = {
     [NSD_STEP_REQUEST] = "init_request",
     [NSD_STEP_JOIN_CGROUP] = "join_cgroup",
     [NSD_STEP_UNSHARE_CGROUP] = "unshare_cgroup",
+    [NSD_STEP_UNSHARE] = "unshare",
+    [NSD_STEP_BIND_NS] = "bind_namespace",
+    [NSD_STEP_DETACH] = "detach_held_directory",
+    [NSD_STEP_SETNS_PID] = "setns_pid",
+    [NSD_STEP_SETNS_USER] = "setns_user",
 };
 
 const char *nsd_step_name(int step)

@@ -245,10 +245,28 @@ static void spawn_fields(struct codec *c, struct nsd_spawn_config *cfg)
     view_fields(c, &cfg->view);
     confinement_fields(c, &cfg->confinement);
     cgroup_fields(c, &cfg->cgroup);
+    SCALAR(c, cfg->njoins);
+    if (cfg->njoins > NSD_MAX_JOINS)
+        c->bad = 1;
+    for (uint32_t i = 0; !c->bad && i < cfg->njoins; i++)
+        SCALAR(c, cfg->join_types[i]);
     if (c->decoding) {
         cfg->stdout_fd = cfg->stderr_fd = -1;
         cfg->exit_record_fd = has_record ? 0 : -1;
+        for (int i = 0; i < NSD_MAX_JOINS; i++)
+            cfg->join_fds[i] = -1;
     }
+}
+
+static void hold_fields(struct codec *c, struct nsd_hold_config *cfg)
+{
+    SCALAR(c, cfg->ns_flag);
+    str(c, &cfg->target);
+    str(c, &cfg->detach);
+    str(c, &cfg->uid_map);
+    str(c, &cfg->gid_map);
+    SCALAR(c, cfg->time_offset_monotonic);
+    SCALAR(c, cfg->time_offset_boottime);
 }
 
 static void exec_fields(struct codec *c, struct nsd_exec_config *cfg)
@@ -323,6 +341,14 @@ int nsd_wire_encode_exec(const struct nsd_exec_config *cfg, struct nsd_wire_buf 
     return finish_encode(&c);
 }
 
+int nsd_wire_encode_hold(const struct nsd_hold_config *cfg, struct nsd_wire_buf *b)
+{
+    struct codec c = { .out = b };
+    struct nsd_hold_config copy = *cfg;
+    hold_fields(&c, &copy);
+    return finish_encode(&c);
+}
+
 int nsd_wire_decode_spawn(const char *body, size_t len, struct nsd_spawn_config *cfg,
                           struct nsd_wire_arena *arena)
 {
@@ -340,6 +366,16 @@ int nsd_wire_decode_exec(const char *body, size_t len, struct nsd_exec_config *c
     memset(cfg, 0, sizeof *cfg);
     arena->n = 0;
     exec_fields(&c, cfg);
+    return finish_decode(&c, arena);
+}
+
+int nsd_wire_decode_hold(const char *body, size_t len, struct nsd_hold_config *cfg,
+                         struct nsd_wire_arena *arena)
+{
+    struct codec c = { .decoding = 1, .p = body, .end = body + len, .arena = arena };
+    memset(cfg, 0, sizeof *cfg);
+    arena->n = 0;
+    hold_fields(&c, cfg);
     return finish_decode(&c, arena);
 }
 

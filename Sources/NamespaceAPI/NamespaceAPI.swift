@@ -58,7 +58,9 @@ public struct NamespaceAPI: HTTPHandler {
         }
         router.group(authentication + [ETagging()]) { group in
             service.register(in: &group)
-            NamespaceRoutes(inventory: sandboxes.inventory, limits: limits, limitsMaxAge: limitsMaxAge).register(in: &group)
+            HeldNamespaceRoutes(manager: sandboxes).register(in: &group)
+            NamespaceRoutes(inventory: sandboxes.inventory, held: sandboxes.held, limits: limits, limitsMaxAge: limitsMaxAge)
+                .register(in: &group)
             SandboxRoutes(manager: sandboxes, metrics: metrics).register(in: &group)
             LinkRoutes(manager: sandboxes).register(in: &group)
             EventRoutes(hub: events).register(in: &group)

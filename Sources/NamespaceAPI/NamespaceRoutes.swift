@@ -4,6 +4,7 @@ import NamespaceKit
 /// `/namespaces`, `/namespaces/{type}/{inode}`, `/processes/{pid}/namespaces`, `/limits`.
 struct NamespaceRoutes: Sendable {
     let inventory: Inventory
+    let held: HeldNamespaces
     let limits: Limits
     let limitsMaxAge: Double
 
@@ -45,7 +46,23 @@ struct NamespaceRoutes: Sendable {
 
     func detail(_ request: Request) throws(Problem) -> Reply {
         let type = try QueryParameters.type(request.parameter("type"))
-        let inode = try QueryParameters.number(request.parameter("inode"), name: "inode", UInt64.self, minimum: 1)
+        let reference = request.parameter("inode")
+        // A held namespace by name; a gone one is shown as recorded.
+        if let record = held.find(type, reference), reference.first?.isNumber == false || record.name == reference {
+            if record.gone {
+                let gone = inventory.list(InventoryQuery(types: [type])).first { $0.gone && $0.name == record.name }
+                if let gone { return try JSON.response(Detail(namespace: gone, processes: [])) }
+            }
+            return try detail(type: type, inode: record.inode)
+        }
+        if reference.first?.isNumber != true, HeldNamespaceRequest.isValidName(reference) {
+            throw .notFound("no held \(type.rawValue) namespace named '\(reference)'")
+        }
+        let inode = try QueryParameters.number(reference, name: "inode or name", UInt64.self, minimum: 1)
+        return try detail(type: type, inode: inode)
+    }
+
+    func detail(type: NamespaceType, inode: UInt64) throws(Problem) -> Reply {
         let detail: NamespaceDetail
         do throws(InventoryError) { detail = try inventory.detail(type: type, inode: inode) } catch { throw Problem(error) }
         return try JSON.response(Detail(namespace: detail.namespace, processes: detail.processes))

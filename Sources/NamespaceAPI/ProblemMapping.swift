@@ -69,6 +69,11 @@ extension Problem {
                 detail:
                     "\(member) needs the \(controller.rawValue) cgroup controller, which this server has not got (see --cgroup-driver and the start-up log)",
                 extensions: [("controller", .string(controller.rawValue)), ("member", .string(member))])
+        case .unknownJoinTarget(let type, let target, let reason):
+            self = Problem(
+                slug: "unknown-join-target", title: "Namespace to join not found", status: 422,
+                detail: "join.\(type.rawValue) '\(target)': \(reason)",
+                extensions: [("namespaceType", .string(type.rawValue)), ("target", .string(target))])
         case .internalFailure(let detail):
             self = .internalError(detail)
         case .storage(let error):
@@ -117,5 +122,31 @@ extension Problem {
             slug: "spawn-failed", title: title, status: 422,
             detail: "\(step): \(subject)\(errno) (errno \(errno.rawValue))",
             extensions: [("step", .string(step)), ("errno", .int(Int(errno.rawValue)))])
+    }
+
+    init(_ error: HeldNamespaceError) {
+        switch error {
+        case .notFound(let type, let reference):
+            self = .notFound("no held \(type.rawValue) namespace with name or inode '\(reference)'")
+        case .notHeld(let type, let inode):
+            self = Problem(
+                slug: "conflict", title: "Conflict", status: 409,
+                detail:
+                    "the \(type.rawValue) namespace \(inode) is not held by namespaced; it ends with its last process or mount")
+        case .nameTaken(let type, let name):
+            self = Problem(
+                slug: "conflict", title: "Conflict", status: 409,
+                detail: "a held \(type.rawValue) namespace named '\(name)' exists already")
+        case .inUse(let type, let name, let sandboxes):
+            self = Problem(
+                slug: "namespace-in-use", title: "Namespace in use", status: 409,
+                detail: "running sandboxes are in the held \(type.rawValue) namespace '\(name)': "
+                    + sandboxes.joined(separator: ", ") + "; delete them first, or DELETE with ?force=true",
+                extensions: [("sandboxes", .string(sandboxes.joined(separator: ",")))])
+        case .sandbox(.spawnFailed(let step, let errno, let detail)):
+            self = .stepFailed(title: "Namespace could not be made", step: step, errno: errno, detail: detail)
+        case .sandbox(let error):
+            self = Problem(error)
+        }
     }
 }

@@ -8,20 +8,33 @@ public struct Inventory: Sendable {
     public typealias SandboxLookup = @Sendable (UInt64) -> String?
 
     private let sandboxOf: SandboxLookup
+    private let annotate: @Sendable () -> InventoryAnnotation
 
-    public init(sandboxOf: @escaping SandboxLookup = { _ in nil }) {
+    public init(
+        sandboxOf: @escaping SandboxLookup = { _ in nil },
+        annotate: @escaping @Sendable () -> InventoryAnnotation = { InventoryAnnotation() }
+    ) {
         self.sandboxOf = sandboxOf
+        self.annotate = annotate
     }
 
     /// Namespaces matching `query`, sorted by inode.
     public func list(_ query: InventoryQuery = InventoryQuery()) -> [Namespace] {
         let census = Census.take(query)
+        let annotation = annotate()
         var describer = Describer(sandboxOf: sandboxOf)
-        return census.entries.keys.sorted().compactMap { inode in
+        var result = census.entries.keys.sorted().compactMap { inode -> Namespace? in
             if query.pid != nil, !census.pidMatches.contains(inode) { return nil }
             if query.uid != nil, !census.uidMatches.contains(inode) { return nil }
-            return describer.describe(census.entries[inode]!, inode: inode)
+            var namespace = describer.describe(census.entries[inode]!, inode: inode)
+            annotation.apply(&namespace)
+            return namespace
         }
+        if query.pid == nil, query.uid == nil {
+            result += annotation.gone.filter { query.types.contains($0.type) && census.entries[$0.inode] == nil }
+            result.sort { $0.inode < $1.inode }
+        }
+        return result
     }
 
     /// One namespace with every process in it.
@@ -38,11 +51,13 @@ public struct Inventory: Sendable {
             throw .noSuchNamespace(type, inode)
         }
         var describer = Describer(sandboxOf: sandboxOf)
+        var namespace = describer.describe(entry, inode: inode)
+        annotate().apply(&namespace)
         let processes = members.compactMap { pid -> NamespaceProcess? in
             guard let stat = ProcFS.processStat(pid: pid), let uid = ProcFS.uid(pid: pid) else { return nil }
             return NamespaceProcess(pid: pid, ppid: stat.ppid, command: ProcFS.command(pid: pid, comm: stat.comm), uid: uid)
         }
-        return NamespaceDetail(namespace: describer.describe(entry, inode: inode), processes: processes)
+        return NamespaceDetail(namespace: namespace, processes: processes)
     }
 
     /// The inode of each namespace a process is in; nil for a type the kernel lacks.

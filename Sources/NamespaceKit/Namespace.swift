@@ -13,6 +13,28 @@ public struct Namespace: Sendable, Equatable, Encodable {
     @ExplicitNull public var parent: UInt64?
     @ExplicitNull public var owner: UInt64?
     @ExplicitNull public var sandbox: String?
+    /// Made and kept alive by namespaced on its own (`POST /namespaces`).
+    public var held: Bool = false
+    /// A held namespace's name and labels.
+    @ExplicitNull public var name: String? = nil
+    public var labels: [String: String] = [:]
+    /// Ids of the running sandboxes that joined it (SandboxSpec `join`).
+    public var joinedBy: [String] = []
+    /// A held namespace found missing at start-up (after a reboot): listed until DELETE.
+    public var gone: Bool = false
+}
+
+/// What the server knows of the namespaces it lists besides procfs: held ones and the sandboxes
+/// that joined them. Taken once per listing.
+public struct InventoryAnnotation: Sendable {
+    public var apply: @Sendable (inout Namespace) -> Void
+    /// Held namespaces that are no longer alive, as the listing shows them.
+    public var gone: [Namespace]
+
+    public init(apply: @escaping @Sendable (inout Namespace) -> Void = { _ in }, gone: [Namespace] = []) {
+        self.apply = apply
+        self.gone = gone
+    }
 }
 
 /// A process inside a namespace, for the detail view.

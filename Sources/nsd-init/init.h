@@ -141,6 +141,14 @@ int nsd_setup_user_mounts(const struct nsd_init_ctx *ctx, struct nsd_host_clones
 int nsd_raw_open_tree_clone(const char *path);
 int nsd_raw_move_mount(int tree, const char *target);
 int nsd_setup_uts_net(const struct nsd_init_ctx *ctx, int *step);
+/* Bring the loopback device of the current network namespace up. */
+int nsd_lo_up(void);
+/* join.c: enter the joined namespaces but user (the spec's `join`), and the
+ * joined user namespace, which comes last, with the spec's ids. */
+int nsd_join_namespaces(const struct nsd_init_ctx *ctx, int *step, int *index);
+int nsd_join_user(const struct nsd_init_ctx *ctx, int *step);
+/* The joined namespace of this type, or -1. */
+int nsd_join_fd(const struct nsd_spawn_config *cfg, uint32_t type);
 int nsd_setup_timens(const struct nsd_init_ctx *ctx, int *step);
 
 /* --- exec_helper.c: what the spawner's clone3 child runs for an exec --- */
@@ -157,6 +165,10 @@ __attribute__((noreturn)) void nsd_exec_helper(const struct nsd_exec_ctx *c);
 /* Both answer the server on sock and return 0, or -1 if the socket broke. */
 int nsd_handle_spawn(int sock, int devnull, const struct nsd_spawn_config *cfg);
 int nsd_handle_exec(int sock, int devnull, const struct nsd_exec_config *cfg);
+/* hold.c: make a namespace and bind it onto cfg->target (see nsd_hold_config). */
+int nsd_handle_hold(int sock, int devnull, const struct nsd_hold_config *cfg);
+/* requests.c: write "setgroups"/"uid_map"/"gid_map" of a process (one write each). */
+int nsd_write_proc_file(pid_t pid, const char *name, const char *data);
 int nsd_send_reply(int sock, int status, int step, int err, int index, pid_t pid, const int *fds,
                    int nfds);
 

@@ -46,13 +46,16 @@ static int recv_header(int sock, struct nsd_wire_header *hdr, int *fds, int *nfd
 }
 
 /* How many fds a request carries at least: spawn has stdout, stderr, then
- * maybe the exit record; exec has the init's pidfd, stdout and stderr. The
- * cgroup's follow; the decoded config says how many (dispatch checks). */
+ * maybe the exit record; exec has the init's pidfd, stdout and stderr; hold
+ * has none. The cgroup's follow, then one per joined namespace; the decoded
+ * config says how many (dispatch checks). */
 static int valid_header(const struct nsd_wire_header *hdr, int nfds)
 {
     if (hdr->magic != NSD_WIRE_MAGIC || hdr->version != NSD_WIRE_VERSION ||
         hdr->body_len > NSD_WIRE_MAX_BODY || (int)hdr->nfds != nfds)
         return 0;
+    if (hdr->kind == NSD_WIRE_HOLD)
+        return nfds == 0;
     return (hdr->kind == NSD_WIRE_SPAWN && nfds >= 2) || (hdr->kind == NSD_WIRE_EXEC && nfds >= 3);
 }
 
@@ -64,18 +67,26 @@ static int dispatch(int sock, int devnull, const struct nsd_wire_header *hdr, co
 
     if (hdr->kind == NSD_WIRE_SPAWN) {
         struct nsd_spawn_config cfg;
-        int own = 2;
+        int own = 2, taken;
         if (nsd_wire_decode_spawn(body, hdr->body_len, &cfg, &arena) < 0)
             return nsd_send_reply(sock, -1, NSD_STEP_REQUEST, EINVAL, -1, 0, 0, 0);
         own += cfg.exit_record_fd >= 0;
-        if (nsd_wire_take_cgroup_fds(&cfg.cgroup, fds + own, nfds - own) != nfds - own) {
+        taken = nsd_wire_take_cgroup_fds(&cfg.cgroup, fds + own, nfds - own);
+        if (taken < 0 || nfds != own + taken + (int)cfg.njoins) {
             nsd_wire_arena_free(&arena);
             return nsd_send_reply(sock, -1, NSD_STEP_REQUEST, EINVAL, -1, 0, 0, 0);
         }
         cfg.stdout_fd = fds[0];
         cfg.stderr_fd = fds[1];
         cfg.exit_record_fd = cfg.exit_record_fd >= 0 ? fds[2] : -1;
+        for (uint32_t i = 0; i < cfg.njoins; i++)
+            cfg.join_fds[i] = fds[own + taken + (int)i];
         rc = nsd_handle_spawn(sock, devnull, &cfg);
+    } else if (hdr->kind == NSD_WIRE_HOLD) {
+        struct nsd_hold_config cfg;
+        if (nsd_wire_decode_hold(body, hdr->body_len, &cfg, &arena) < 0)
+            return nsd_send_reply(sock, -1, NSD_STEP_REQUEST, EINVAL, -1, 0, 0, 0);
+        rc = nsd_handle_hold(sock, devnull, &cfg);
     } else {
         struct nsd_exec_config cfg;
         if (nsd_wire_decode_exec(body, hdr->body_len, &cfg, &arena) < 0)

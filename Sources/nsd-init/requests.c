@@ -48,7 +48,7 @@ int nsd_send_reply(int sock, int status, int step, int err, int index, pid_t pid
     return nsd_send_with_fds(sock, &rep, sizeof rep, fds, nfds) == (ssize_t)sizeof rep ? 0 : -1;
 }
 
-static int write_proc_file(pid_t pid, const char *name, const char *data)
+int nsd_write_proc_file(pid_t pid, const char *name, const char *data)
 {
     char path[64];
     size_t len = strlen(data);
@@ -73,13 +73,34 @@ static int write_proc_file(pid_t pid, const char *name, const char *data)
 /* Our half of the user-namespace handshake; returns the failed step or -1. */
 static int write_maps(const struct nsd_spawn_config *cfg, pid_t pid)
 {
-    if (cfg->setgroups_deny && write_proc_file(pid, "setgroups", "deny") < 0)
+    if (cfg->setgroups_deny && nsd_write_proc_file(pid, "setgroups", "deny") < 0)
         return NSD_STEP_SETGROUPS;
-    if (cfg->uid_map && write_proc_file(pid, "uid_map", cfg->uid_map) < 0)
+    if (cfg->uid_map && nsd_write_proc_file(pid, "uid_map", cfg->uid_map) < 0)
         return NSD_STEP_UID_MAP;
-    if (cfg->gid_map && write_proc_file(pid, "gid_map", cfg->gid_map) < 0)
+    if (cfg->gid_map && nsd_write_proc_file(pid, "gid_map", cfg->gid_map) < 0)
         return NSD_STEP_GID_MAP;
     return -1;
+}
+
+/* Our own pid namespace, to come back to after entering a joined one. */
+static int own_pid_ns = -1;
+
+static int enter_pid(const struct nsd_spawn_config *cfg)
+{
+    int fd = nsd_join_fd(cfg, NSD_CLONE_NEWPID);
+
+    if (fd < 0)
+        return 0;
+    if (own_pid_ns < 0 && (own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    return nsd_raw_setns(fd, NSD_CLONE_NEWPID);
+}
+
+/* Always possible: our own pid namespace is the one we are a member of. */
+static void leave_pid(const struct nsd_spawn_config *cfg)
+{
+    if (nsd_join_fd(cfg, NSD_CLONE_NEWPID) >= 0)
+        (void)nsd_raw_setns(own_pid_ns, NSD_CLONE_NEWPID);
 }
 
 int nsd_handle_spawn(int sock, int devnull, const struct nsd_spawn_config *cfg)
@@ -111,6 +132,16 @@ int nsd_handle_spawn(int sock, int devnull, const struct nsd_spawn_config *cfg)
     ctx.sync_r = sync_p[0];
     ctx.err_w = err_p[1];
 
+    /* A joined pid namespace is entered here, for our next child only: the
+     * init is then a member (not its pid 1), and its /proc shows it. */
+    if (enter_pid(cfg) < 0) {
+        int e = errno;
+        close_quietly(sync_p[0]);
+        close_quietly(sync_p[1]);
+        close(err_p[0]);
+        close(err_p[1]);
+        return nsd_send_reply(sock, -1, NSD_STEP_SETNS_PID, e, -1, 0, 0, 0);
+    }
     /* CLONE_NEWTIME is left out on purpose: offsets can only be set through
      * unshare (see timens.c). So is CLONE_NEWCGROUP with a cgroup: a cgroup
      * namespace's root is where its creator is, and the kernel makes it
@@ -129,6 +160,7 @@ int nsd_handle_spawn(int sock, int devnull, const struct nsd_spawn_config *cfg)
 
     {
         int e = errno;
+        leave_pid(cfg);
         close_quietly(sync_p[0]);
         close(err_p[1]);
         if (pid < 0) {

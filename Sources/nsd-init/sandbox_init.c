@@ -44,8 +44,9 @@ static __attribute__((noreturn)) void exec_command(const struct nsd_init_ctx *ct
         die(ctx, NSD_STEP_CLOSE_RANGE);
     /* Without a user namespace the init stays host root for the setup; the
      * command drops to the wanted ids here. (With one, the init already did.) */
-    if (nsd_confine(&cfg->confinement, cfg->uid, cfg->gid, !(cfg->ns_flags & NSD_CLONE_NEWUSER), &step) <
-        0)
+    if (nsd_confine(&cfg->confinement, cfg->uid, cfg->gid,
+                    !(cfg->ns_flags & NSD_CLONE_NEWUSER) && nsd_join_fd(cfg, NSD_CLONE_NEWUSER) < 0,
+                    &step) < 0)
         die(ctx, step);
     nsd_unblock_signals();
     execve(cfg->path, cfg->argv, cfg->envp);
@@ -122,8 +123,10 @@ static void become_inside_user(const struct nsd_init_ctx *ctx)
 void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
 {
     const struct nsd_spawn_config *cfg = ctx->cfg;
-    int keep[6 + 1 + NSD_MAX_CGROUP_PROCS] = { ctx->sync_r,    ctx->err_w,     ctx->devnull,
-                                               cfg->stdout_fd, cfg->stderr_fd, cfg->exit_record_fd };
+    int keep[6 + 1 + NSD_MAX_CGROUP_PROCS + NSD_MAX_JOINS] = { ctx->sync_r,    ctx->err_w,
+                                                               ctx->devnull,   cfg->stdout_fd,
+                                                               cfg->stderr_fd, cfg->exit_record_fd };
+    int nkeep;
     sigset_t fwd;
     char go;
     ssize_t n;
@@ -135,7 +138,10 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
 
     /* 1. Drop every fd of the spawner (its socket to the server) at once:
      *    the init lives as long as the sandbox. Then into the cgroups. */
-    nsd_close_all_except(keep, nsd_cgroup_keep(&cfg->cgroup, keep, 6));
+    nkeep = nsd_cgroup_keep(&cfg->cgroup, keep, 6);
+    for (uint32_t i = 0; i < cfg->njoins && i < NSD_MAX_JOINS; i++)
+        keep[nkeep++] = cfg->join_fds[i];
+    nsd_close_all_except(keep, nkeep);
     enter_cgroups(ctx);
     (void)prctl(PR_SET_NAME, "nsd-init", 0, 0, 0);
 
@@ -156,9 +162,12 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
         close(ctx->sync_r);
     }
 
-    /* 4. Supplementary groups: drop the server's. With the host's ids still:
+    /* 4. The joined namespaces (see join.c for the order), then
+     *    supplementary groups: drop the server's. With the host's ids still:
      *    the time namespace (its offsets are written through /proc, which
      *    turns read-only next) and the root of the sandbox's filesystem. */
+    if (nsd_join_namespaces(ctx, &step, &index) < 0)
+        die_at(ctx, step, index);
     if (nsd_drop_groups() < 0)
         die(ctx, NSD_STEP_SETGROUPS);
     if (nsd_setup_timens(ctx, &step) < 0)
@@ -174,6 +183,10 @@ void nsd_sandbox_init(const struct nsd_init_ctx *ctx)
     /* 5. Namespaces, in dependency order. */
     if (nsd_setup_mounts(ctx, &clones, &step, &index) < 0 || nsd_setup_uts_net(ctx, &step) < 0)
         die_at(ctx, step, index);
+    if (nsd_join_user(ctx, &step) < 0)
+        die(ctx, step);
+    for (uint32_t i = 0; i < cfg->njoins; i++)
+        close(cfg->join_fds[i]);
     if (chdir(ctx->cwd) < 0)
         die(ctx, NSD_STEP_CHDIR);
 

@@ -10,7 +10,7 @@
 
 #include "init.h"
 
-static int lo_up(void)
+int nsd_lo_up(void)
 {
     struct ifreq ifr;
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -44,7 +44,7 @@ int nsd_setup_uts_net(const struct nsd_init_ctx *ctx, int *step)
             return -1;
         }
     }
-    if ((cfg->ns_flags & NSD_CLONE_NEWNET) && lo_up() < 0) {
+    if ((cfg->ns_flags & NSD_CLONE_NEWNET) && nsd_lo_up() < 0) {
         *step = NSD_STEP_LO_UP;
         return -1;
     }

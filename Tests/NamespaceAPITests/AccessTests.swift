@@ -224,6 +224,8 @@ import Glibc
         var body: String?
         /// A response that stays open (a stream): read what arrives within two seconds.
         var streams = false
+        /// The path to send, when the pattern's placeholders are not the right fill.
+        var path: String?
     }
 
     /// Every route the server has (checked against its table), with the scope it needs.
@@ -248,6 +250,8 @@ import Glibc
         .init(method: "GET", pattern: "/metrics", needs: "read"),
         .init(method: "GET", pattern: "/ui/", needs: "none"),
         .init(method: "GET", pattern: "/ui/{asset}", needs: "none"),
+        .init(method: "POST", pattern: "/namespaces", needs: "operate", body: #"{"type": "uts", "name": "acl"}"#),
+        .init(method: "DELETE", pattern: "/namespaces/{type}/{inode}", needs: "operate", path: "/namespaces/uts/acl"),
     ]
 
     @Test func everyRouteAnswersEachScopeAsTheTableSays() throws {
@@ -275,7 +279,8 @@ import Glibc
             let id = sandbox.json["id"] as? String ?? ""
             for route in Self.routes {
                 let path =
-                    route.pattern.replacingOccurrences(of: "{ref}", with: id).replacingOccurrences(of: "{type}", with: "uts")
+                    route.path
+                    ?? route.pattern.replacingOccurrences(of: "{ref}", with: id).replacingOccurrences(of: "{type}", with: "uts")
                     .replacingOccurrences(of: "{inode}", with: String(inode)).replacingOccurrences(of: "{pid}", with: "1")
                     .replacingOccurrences(of: "{asset}", with: "app.js")
                     + (route.pattern.hasSuffix("/wait") ? "?timeout=0" : "")
@@ -315,10 +320,13 @@ import Glibc
         #expect(lines.count == audit.split(separator: "\n").count, "every line is JSON")
         #expect(!lines.contains { $0["method"] as? String == "GET" }, "reads are not audited")
         let refusals = lines.filter { $0["status"] as? Int == 403 }
-        #expect(refusals.count == 5, "reader refused on the five changing routes: \(refusals.count)")
+        #expect(refusals.count == 7, "reader refused on the seven changing routes: \(refusals.count)")
         #expect(refusals.allSatisfy { $0["principal"] as? String == "reader" && $0["remote"] as? String == "127.0.0.1" })
-        let creates = lines.filter { $0["status"] as? Int == 201 }
+        let creates = lines.filter { $0["status"] as? Int == 201 && $0["path"] as? String == "/sandboxes" }
         #expect(creates.count == 5 && creates.allSatisfy { ($0["sandbox"] as? String)?.count == 32 })
+        #expect(
+            lines.filter { $0["status"] as? Int == 201 && $0["path"] as? String == "/namespaces" }.count == 2,
+            "ops and root held a namespace")
         #expect(
             lines.contains {
                 $0["principal"] as? String == "ops" && $0["method"] as? String == "DELETE" && $0["status"] as? Int == 204

@@ -50,7 +50,8 @@ struct HTTPBehaviourTests {
     @Test(arguments: [
         "/namespaces?type=bogus", "/namespaces?type=pid,", "/namespaces?pid=abc", "/namespaces?pid=0",
         "/namespaces?pid=-1", "/namespaces?uid=x", "/namespaces?uid=99999999999", "/namespaces?colour=red",
-        "/namespaces/bogus/1", "/namespaces/pid/abc", "/processes/abc/namespaces", "/limits?x=1",
+        "/namespaces/bogus/1", "/namespaces/pid/-1", "/namespaces/pid/Not%20A%20Name", "/processes/abc/namespaces",
+        "/limits?x=1",
     ])
     func badQueriesAnswer400WithAProblem(path: String) async throws {
         let server = try TestServer()
@@ -62,7 +63,10 @@ struct HTTPBehaviourTests {
         #expect(!(result.json["detail"] as? String ?? "").isEmpty)
     }
 
-    @Test(arguments: ["/nope", "/namespaces/pid/1", "/processes/999999999/namespaces", "/namespaces/pid/4026531836/extra"])
+    @Test(arguments: [
+        "/nope", "/namespaces/pid/1", "/namespaces/pid/abc", "/processes/999999999/namespaces",
+        "/namespaces/pid/4026531836/extra",
+    ])
     func unknownThingsAnswer404(path: String) async throws {
         let server = try TestServer()
         let result = try await server.get(path)
@@ -74,7 +78,7 @@ struct HTTPBehaviourTests {
         let server = try TestServer()
         let result = try await server.send("DELETE", "/namespaces")
         #expect(result.status == 405)
-        #expect(result.header("Allow") == "GET, HEAD")
+        #expect(result.header("Allow") == "POST, GET, HEAD")
         #expect(result.json["type"] as? String == "urn:namespaced:problem:method-not-allowed")
     }
 

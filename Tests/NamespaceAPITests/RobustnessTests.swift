@@ -303,7 +303,10 @@ import Glibc
             Hostile(name: "DELETE /healthz", request: .delete("/healthz"), statuses: [405], detail: "DELETE"),
             Hostile(name: "GET exec", request: .get(exec), statuses: [405], detail: "GET"),
             Hostile(name: "DELETE /sandboxes", request: .delete("/sandboxes"), statuses: [405], detail: "DELETE"),
-            Hostile(name: "POST /namespaces", request: post("/namespaces", "{}"), statuses: [405], detail: "POST"),
+            Hostile(name: "POST /namespaces without a type", request: post("/namespaces", "{}"), statuses: [400], detail: "type"),
+            Hostile(
+                name: "PUT /namespaces", request: RawRequest(method: "PUT", target: "/namespaces"), statuses: [405], detail: "PUT"
+            ),
             Hostile(
                 name: "made-up method", request: RawRequest(method: "BREW", target: "/healthz"), statuses: [405, 501],
                 detail: nil, problem: false),

@@ -76,6 +76,20 @@ struct nsd_exec_result {
 /* Run a command in all namespaces (and the root) of a running sandbox. */
 int nsd_exec_in(const struct nsd_exec_config *_Nonnull cfg, struct nsd_exec_result *_Nonnull out);
 
+struct nsd_hold_result {
+    /* pid namespace: host pid and O_CLOEXEC pidfd of its keeper (pid 1 in
+     * it), the caller's child to kill and reap; else 0 and -1. */
+    pid_t pid;
+    int pidfd;
+    const char *_Nullable step;
+    int err;
+};
+
+/* Make a namespace and bind-mount it onto cfg->target (an existing empty
+ * file on a mount with private propagation). 0, or -1 with nothing left
+ * behind but the target file. */
+int nsd_hold(const struct nsd_hold_config *_Nonnull cfg, struct nsd_hold_result *_Nonnull out);
+
 /* The nsd-init spawner. By default it is dirname(/proc/self/exe)/nsd-init;
  * a missing one fails a spawn with step "find nsd-init", ENOENT. Setting a
  * path (NULL: back to the default) stops the running spawner; the next

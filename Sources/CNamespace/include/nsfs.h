@@ -14,4 +14,7 @@ int nsd_ns_owner_inode(int fd, uint64_t *_Nonnull inode);
 /// Returns 0, or -1 with errno set (EPERM at the top of the caller's view, EINVAL for other types).
 int nsd_ns_parent_inode(int fd, uint64_t *_Nonnull inode);
 
+/// The CLONE_NEW* flag of the namespace open on `fd` (NS_GET_NSTYPE), or -1 with errno set.
+int nsd_ns_type(int fd);
+
 #endif

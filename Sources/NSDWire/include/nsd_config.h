@@ -33,6 +33,9 @@ enum {
     NSD_CLONE_NEWNET = 0x40000000,
 };
 
+/* At most one joined namespace per type. */
+#define NSD_MAX_JOINS 8
+
 /* The spec allows at most this many `mounts`. */
 #define NSD_MAX_MOUNTS 64
 
@@ -165,6 +168,29 @@ struct nsd_spawn_config {
      * root is the sandbox's cgroup and not the spawner's; the inodes it
      * reports (NSD_MSG_INODES) come after that. */
     struct nsd_cgroup cgroup;
+    /* Namespaces entered instead of created (the spec's `join`): join_types[i]
+     * is the NSD_CLONE_NEW* of the namespace open on join_fds[i] (opened by
+     * the server, checked with NS_GET_NSTYPE; they travel with the request
+     * after the fixed fds). None of them is in ns_flags. */
+    uint32_t njoins;
+    uint32_t join_types[NSD_MAX_JOINS];
+    int join_fds[NSD_MAX_JOINS];
+};
+
+/* A namespace made to be held on its own (POST /namespaces): the spawner's
+ * child unshares it, and the spawner bind-mounts /proc/CHILD/ns/TYPE onto
+ * `target`; a pid namespace instead gets a keeper as its pid 1 (the server's
+ * child, as a sandbox init is), whose namespace is bound the same way. */
+struct nsd_hold_config {
+    uint64_t ns_flag;             /* exactly one NSD_CLONE_NEW* */
+    const char *_Nullable target; /* an existing empty file on a private mount */
+    /* NEWNS: unmounted (detached) inside the new mount namespace, so that it
+     * does not keep the other held namespaces alive through its copy. */
+    const char *_Nullable detach;
+    const char *_Nullable uid_map; /* NEWUSER: contents of uid_map / gid_map */
+    const char *_Nullable gid_map;
+    int64_t time_offset_monotonic; /* NEWTIME, seconds */
+    int64_t time_offset_boottime;
 };
 
 struct nsd_exec_config {

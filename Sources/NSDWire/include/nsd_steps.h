@@ -68,6 +68,12 @@ enum nsd_step {
     /* Cgroups (the init or exec helper, first thing). */
     NSD_STEP_JOIN_CGROUP,
     NSD_STEP_UNSHARE_CGROUP,
+    /* Held namespaces (hold.c) and joins (join.c). */
+    NSD_STEP_UNSHARE,
+    NSD_STEP_BIND_NS,
+    NSD_STEP_DETACH,
+    NSD_STEP_SETNS_PID,
+    NSD_STEP_SETNS_USER,
     NSD_STEP_COUNT
 };
 
@@ -98,6 +104,8 @@ struct nsd_inodes_report {
     uint32_t reserved;
     uint64_t inode[NSD_NS_COUNT];
 };
+/* ...nor is NSD_MSG_READY: a hold child has made its namespace. */
+#define NSD_MSG_READY (-4)
 
 #ifdef __cplusplus
 }

@@ -24,19 +24,23 @@ extern "C" {
 #endif
 
 #define NSD_WIRE_MAGIC 0x6e736431u /* "nsd1" */
-#define NSD_WIRE_VERSION 3u
+#define NSD_WIRE_VERSION 4u
 #define NSD_WIRE_MAX_BODY (64u << 20)
-#define NSD_WIRE_MAX_FDS (4 + 1 + NSD_MAX_CGROUP_PROCS)
+#define NSD_WIRE_MAX_FDS (4 + 1 + NSD_MAX_CGROUP_PROCS + NSD_MAX_JOINS)
 #define NSD_SPAWNER_FD 3
 
 enum nsd_wire_kind {
     /* fds: stdout, stderr[, exit record], then the cgroup's (nsd_cgroup:
-     * the directory if any, then the cgroup.procs files). Reply fds on success: the init's
-     * pidfd, the read end of its error pipe (EOF: the command exec'd). */
+     * the directory if any, then the cgroup.procs files), then one per
+     * joined namespace. Reply fds on success: the init's pidfd, the read
+     * end of its error pipe (EOF: the command exec'd). */
     NSD_WIRE_SPAWN = 1,
     /* fds: the sandbox init's pidfd, stdout, stderr, then the cgroup's. Reply fds on success:
      * the helper's pidfd, the read end of its error/report pipe. */
     NSD_WIRE_EXEC = 2,
+    /* No fds. Reply on success: for a pid namespace, the keeper's pid and
+     * pidfd (the server's child); otherwise pid 0 and no fd. */
+    NSD_WIRE_HOLD = 3,
 };
 
 struct nsd_wire_header {
@@ -79,10 +83,12 @@ void nsd_wire_arena_free(struct nsd_wire_arena *_Nonnull a);
 /* Encode everything but the fds; 0, or -1 with b->failed set. */
 int nsd_wire_encode_spawn(const struct nsd_spawn_config *_Nonnull cfg, struct nsd_wire_buf *_Nonnull b);
 int nsd_wire_encode_exec(const struct nsd_exec_config *_Nonnull cfg, struct nsd_wire_buf *_Nonnull b);
+int nsd_wire_encode_hold(const struct nsd_hold_config *_Nonnull cfg, struct nsd_wire_buf *_Nonnull b);
 /* Decode a whole body; 0, or -1 (EINVAL) when it is malformed. The fd
  * members are -1 (the caller fills them from the received fds), except that
  * exit_record_fd is 0 when the sender had one; cgroup.has_dir and
- * cgroup.nprocs say which cgroup fds follow. The config stays valid as long
+ * cgroup.nprocs say which cgroup fds follow, njoins how many namespace fds
+ * follow those (join_fds are -1). The config stays valid as long
  * as body and arena. */
 int nsd_wire_decode_spawn(const char *_Nonnull body, size_t len, struct nsd_spawn_config *_Nonnull cfg,
                           struct nsd_wire_arena *_Nonnull arena);
@@ -93,6 +99,8 @@ int nsd_wire_cgroup_fds(const struct nsd_cgroup *_Nonnull c, int *_Nonnull fds);
 /* Fills the cgroup's fds from received ones (as counted by the decoded
  * config); the number taken, or -1 when fewer than needed are left. */
 int nsd_wire_take_cgroup_fds(struct nsd_cgroup *_Nonnull c, const int *_Nonnull fds, int nfds);
+int nsd_wire_decode_hold(const char *_Nonnull body, size_t len, struct nsd_hold_config *_Nonnull cfg,
+                         struct nsd_wire_arena *_Nonnull arena);
 
 /* One sendmsg of `len` bytes with `nfds` descriptors attached (SCM_RIGHTS),
  * retried on EINTR; the bytes sent, or -1. */

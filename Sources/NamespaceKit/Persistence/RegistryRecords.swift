@@ -60,15 +60,20 @@ public struct IdempotencyRecord: Codable, Sendable, Equatable {
 
 /// One change in the journal; replaying them in order rebuilds the registry.
 struct JournalEntry: Codable, Sendable {
-    enum Operation: String, Codable { case put, delete, key }
+    enum Operation: String, Codable { case put, delete, key, hold, release }
     var op: Operation
     var sandbox: SandboxRecord?
     var id: String?
     var key: IdempotencyRecord?
+    /// A held namespace made (`hold`) or deleted (`release`).
+    var held: HeldNamespace?
+    var heldKey: HeldKey?
 
     static func put(_ sandbox: Sandbox) -> JournalEntry { JournalEntry(op: .put, sandbox: SandboxRecord(sandbox)) }
     static func delete(_ id: String) -> JournalEntry { JournalEntry(op: .delete, id: id) }
     static func key(_ record: IdempotencyRecord) -> JournalEntry { JournalEntry(op: .key, key: record) }
+    static func hold(_ record: HeldNamespace) -> JournalEntry { JournalEntry(op: .hold, held: record) }
+    static func release(_ key: HeldKey) -> JournalEntry { JournalEntry(op: .release, heldKey: key) }
 }
 
 /// The whole registry at one generation.
@@ -78,6 +83,8 @@ struct RegistrySnapshot: Codable, Sendable {
     var generation: UInt64
     var sandboxes: [SandboxRecord]
     var idempotency: [IdempotencyRecord]
+    /// Absent in snapshots written before namespaces could be held.
+    var held: [HeldNamespace]?
 }
 
 /// The registry being rebuilt from a snapshot and the journals after it.
@@ -85,11 +92,13 @@ struct RegistryImage: Sendable {
     var order: [String] = []
     var sandboxes: [String: SandboxRecord] = [:]
     var keys: [String: IdempotencyRecord] = [:]
+    var held: [HeldKey: HeldNamespace] = [:]
 
     init(_ snapshot: RegistrySnapshot? = nil) {
         guard let snapshot else { return }
         for record in snapshot.sandboxes { apply(.put(record.sandbox)) }
         for record in snapshot.idempotency { keys[record.key] = record }
+        for record in snapshot.held ?? [] { held[record.key] = record }
     }
 
     /// Puts replace and deletes of unknown ids do nothing, so replaying an entry the snapshot
@@ -105,12 +114,19 @@ struct RegistryImage: Sendable {
         case .key:
             guard let record = entry.key else { return }
             keys[record.key] = record
+        case .hold:
+            guard let record = entry.held else { return }
+            held[record.key] = record
+        case .release:
+            guard let key = entry.heldKey else { return }
+            held[key] = nil
         }
     }
 
     func snapshot(generation: UInt64) -> RegistrySnapshot {
         RegistrySnapshot(
             format: RegistrySnapshot.currentFormat, generation: generation,
-            sandboxes: order.compactMap { sandboxes[$0] }, idempotency: Array(keys.values))
+            sandboxes: order.compactMap { sandboxes[$0] }, idempotency: Array(keys.values),
+            held: held.isEmpty ? nil : held.values.sorted { ($0.type, $0.name) < ($1.type, $1.name) })
     }
 }

@@ -105,7 +105,7 @@ extension SandboxManager {
         var config = nsd_exec_config()
         config.pidfd = pidfd
         config.pid = sandbox.pid
-        config.ns_flags = Spawner.flags(sandbox.spec.namespaces)
+        config.ns_flags = Spawner.flags(sandbox.spec.namespaces + sandbox.spec.joinedTypes)
         config.path = strings.string(path)
         config.argv = strings.array(request.command)
         config.envp = strings.array(Spawner.environment(env))

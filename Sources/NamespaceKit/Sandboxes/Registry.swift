@@ -184,9 +184,10 @@ public final class Registry: Sendable {
     // MARK: persistence
 
     /// A consistent copy of everything the registry's files hold; expired keys are dropped.
-    func image(now: Double) -> RegistryImage {
+    func image(now: Double, held: [HeldNamespace] = []) -> RegistryImage {
         state.withLock { s in
             var image = RegistryImage()
+            for record in held { image.held[record.key] = record }
             for entry in s.ordered where entry.deletions == 0 {
                 image.order.append(entry.sandbox.id)
                 image.sandboxes[entry.sandbox.id] = SandboxRecord(entry.sandbox)

@@ -22,6 +22,8 @@ public enum SandboxError: Error, Sendable {
     case invalidSpec(SpecError)
     /// The spec asks for a limit whose cgroup controller the server has not got.
     case resourceUnavailable(member: String, controller: CgroupController)
+    /// A `join` target that names no namespace of that type (or one that is gone).
+    case unknownJoinTarget(type: NamespaceType, target: String, reason: String)
     /// The server failed on its own side; the request was fine.
     case internalFailure(String)
 }

@@ -24,6 +24,8 @@ public final class SandboxManager: Sendable {
     /// Where sandbox cgroups go; `.disabled` without cgroups.
     public let cgroups: CgroupLayout
     let reserve: StorageReserve
+    /// Namespaces made and kept on their own (`POST /namespaces`).
+    public let held: HeldNamespaces
     /// What the start-up recovery wants an operator to read (damaged files, recovered generations).
     public let startupWarnings: [String]
 
@@ -67,7 +69,11 @@ public final class SandboxManager: Sendable {
         self.reserve = reserve
         let adoption = Adoption.adopt(loaded.image, state: state, cgroups: cgroups)
         registry.restore(loaded.image, sandboxes: adoption.sandboxes, pidfds: adoption.pidfds)
-        startupWarnings = loaded.warnings + adoption.notes
+        let heldAdoption = HeldNamespaces.adopt(
+            Array(loaded.image.held.values), stateDirectory: state.root, store: store, admission: admission)
+        let heldNamespaces = heldAdoption.held
+        held = heldNamespaces
+        startupWarnings = loaded.warnings + adoption.notes + heldAdoption.notes
         let events = EventSource()
         self.events = events
         let reaper = Reaper { [registry, state, store, events] id, status in
@@ -79,7 +85,9 @@ public final class SandboxManager: Sendable {
         // server's fd count is flat from the start and a leak stands out.
         Self.timers.asyncAfter(deadline: .now() + .milliseconds(1)) {}
         do throws(SystemError) {
-            try store.start(at: loaded.nextGeneration) { registry.image(now: Date().timeIntervalSince1970) }
+            try store.start(at: loaded.nextGeneration) {
+                registry.image(now: Date().timeIntervalSince1970, held: heldNamespaces.records)
+            }
         } catch {
             throw StartupRefusal(description: "cannot write the registry: \(error)")
         }
@@ -97,7 +105,7 @@ public final class SandboxManager: Sendable {
     /// The inventory, with each namespace's creating sandbox filled in.
     public var inventory: Inventory {
         let registry = self.registry
-        return Inventory { registry.owner(ofNamespace: $0) }
+        return Inventory(sandboxOf: { registry.owner(ofNamespace: $0) }, annotate: heldAnnotation)
     }
 
     // MARK: create
@@ -162,6 +170,8 @@ public final class SandboxManager: Sendable {
                 try confinement.checkBindSource(source, member: "mounts[\(index)].source")
             }
         }
+        let joins = try JoinTargets.open(spec, held: held, registry: registry, inventory: inventory)
+        try joins.adopt(into: &spec)
         try registry.reserve(id: id, name: spec.name, quota: quota)
         let cgroup = cgroups.enabled ? SandboxCgroup(id: id, layout: cgroups) : nil
         func abandon() {
@@ -196,11 +206,13 @@ public final class SandboxManager: Sendable {
             starting = try mapLimit(spec.namespaces) { () throws(SandboxError) in
                 try Spawner.begin(
                     spec, hostname: spec.hostname, files: files, settings: confinement, rootfs: rootfs, sources: sources,
-                    cgroup: handles)
+                    cgroup: handles, joins: joins)
             }
             // Until its parent reaps it, the init's stat stays readable even if it has exited.
             let startTime = ProcFS.processStat(pid: starting.pid)?.startTime ?? 0
-            let namespaces = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.namespaces() }
+            var namespaces = try mapLimit(spec.namespaces) { () throws(SandboxError) in try starting.namespaces() }
+            // The init enters a joined user namespace after it reports; the server opened them all.
+            for (type, inode) in joins.inodes { namespaces[type] = .some(inode) }
             sandbox = Sandbox(
                 id: id, name: spec.name, state: .running, pid: starting.pid, startTime: startTime, createdAt: createdAt,
                 exitedAt: nil, exitCode: nil, signal: nil, exitStatusUnknown: false, namespaces: namespaces, spec: spec,

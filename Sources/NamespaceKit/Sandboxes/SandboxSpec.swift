@@ -46,8 +46,13 @@ public struct SandboxSpec: Sendable, Equatable {
     public var rlimits: [String: UInt64]
     /// Cgroup limits and the log cap.
     public var resources: Resources
+    /// Namespaces entered instead of created, by type name: a held namespace's name, an inode,
+    /// `sandbox:REF`, or an nsfs path.
+    public var join: [String: String] = [:]
 
     public func has(_ type: NamespaceType) -> Bool { namespaces.contains(type) }
+
+    public var joinedTypes: [NamespaceType] { NamespaceType.allCases.filter { join[$0.rawValue] != nil } }
 }
 
 /// Absent optional members are left out of the encoding (the API's echo and the journal alike):
@@ -57,7 +62,7 @@ extension SandboxSpec: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, command, namespaces, hostname, domainname, env, cwd, rootfs, readonlyRootfs, mountProc, user
         case uidMappings, gidMappings, timeOffsets, labels
-        case privileged, capabilities, seccomp, mounts, rlimits, resources
+        case privileged, capabilities, seccomp, mounts, rlimits, resources, join
     }
 
     /// Records journaled before confinement existed have no confinement members: they describe
@@ -85,6 +90,7 @@ extension SandboxSpec: Codable {
         mounts = try c.decodeIfPresent([Mount].self, forKey: .mounts) ?? []
         rlimits = try c.decodeIfPresent([String: UInt64].self, forKey: .rlimits) ?? [:]
         resources = try c.decodeIfPresent(Resources.self, forKey: .resources) ?? .none
+        join = try c.decodeIfPresent([String: String].self, forKey: .join) ?? [:]
     }
 }
 

@@ -22,6 +22,7 @@ public struct SandboxSpecRequest: Sendable, Decodable {
     public var mounts: [StrictMount]?
     public var rlimits: [String: Int64]?
     public var resources: StrictResources?
+    public var join: [String: String]?
 
     typealias Keys = SandboxSpec.CodingKeys
 
@@ -54,6 +55,7 @@ public struct SandboxSpecRequest: Sendable, Decodable {
         mounts = try c.decodeIfPresent([StrictMount].self, forKey: .mounts)
         rlimits = try c.decodeIfPresent([String: Int64].self, forKey: .rlimits)
         resources = try c.decodeIfPresent(StrictResources.self, forKey: .resources)
+        join = try c.decodeIfPresent([String: String].self, forKey: .join)
     }
 
     public struct StrictCapabilities: Sendable, Decodable {

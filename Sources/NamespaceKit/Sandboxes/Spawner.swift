@@ -179,7 +179,7 @@ enum Spawner {
     static func begin(
         _ spec: SandboxSpec, hostname: String?, files: StateDirectory.Files,
         settings: ConfinementSettings, rootfs: String?, sources: [String?],
-        cgroup: SandboxCgroup.Handles?
+        cgroup: SandboxCgroup.Handles?, joins: borrowing JoinTargets
     ) throws(SandboxError) -> Starting {
         let path = try executable(spec)
         let strings = CArena()
@@ -190,8 +190,9 @@ enum Spawner {
         config.ns_flags = flags(spec.namespaces)
         config.hostname = strings.string(hostname)
         config.domainname = strings.string(spec.domainname)
-        config.uid_map = strings.string(mapText(spec.uidMappings))
-        config.gid_map = strings.string(mapText(spec.gidMappings))
+        // A joined user namespace's maps are written already.
+        config.uid_map = strings.string(spec.has(.user) ? mapText(spec.uidMappings) : nil)
+        config.gid_map = strings.string(spec.has(.user) ? mapText(spec.gidMappings) : nil)
         config.setgroups_deny = 0
         config.rootfs = strings.string(rootfs)
         config.readonly_rootfs = spec.readonlyRootfs ? 1 : 0
@@ -208,6 +209,15 @@ enum Spawner {
         config.view = ConfinementPlan.view(spec, settings: settings, rootfs: rootfs, sources: sources, arena: strings)
         config.confinement = try ConfinementPlan.confinement(spec, arena: strings)
         config.cgroup = cgroupConfig(cgroup)
+        config.njoins = UInt32(joins.opened.count)
+        withUnsafeMutableBytes(of: &config.join_types) { types in
+            withUnsafeMutableBytes(of: &config.join_fds) { fds in
+                for (index, entry) in joins.opened.enumerated() {
+                    types.storeBytes(of: UInt32(flag(entry.type)), toByteOffset: index * 4, as: UInt32.self)
+                    fds.storeBytes(of: entry.fd, toByteOffset: index * 4, as: Int32.self)
+                }
+            }
+        }
         var result = nsd_spawn_result()
         let rc = withExtendedLifetime(strings) { nsd_spawn_begin(&config, &result) }
         guard rc == 0 else { throw failure(result, spec: spec) }

@@ -1,7 +1,11 @@
 /// The input bounds of docs/api.md ("Input bounds"), applied once, with the defaults filled in.
 extension SandboxSpecRequest {
     public func resolve() throws(SpecError) -> SandboxSpec {
-        let namespaces = try Self.checkNamespaces(self.namespaces ?? SandboxSpec.defaultNamespaces)
+        let join = try SpecRule.join(self.join ?? [:], namespaces: self.namespaces, privileged: privileged ?? false)
+        let joined = Set(join.keys.compactMap(NamespaceType.init(rawValue:)))
+        // Without an explicit list, the default one less what is joined.
+        let namespaces = try Self.checkNamespaces(
+            self.namespaces ?? SandboxSpec.defaultNamespaces.filter { !joined.contains($0) })
         func require(_ type: NamespaceType, for member: String) throws(SpecError) {
             guard namespaces.contains(type) else {
                 throw SpecError(member, "needs the \"\(type.rawValue)\" namespace, which is not requested")
@@ -26,12 +30,18 @@ extension SandboxSpecRequest {
             guard rootfs != "/" else { throw SpecError("rootfs", "must not be / (leave it out to share the host's root)") }
         }
         if readonlyRootfs == true, rootfs == nil { throw SpecError("readonlyRootfs", "needs rootfs") }
-        let canMountProc = namespaces.contains(.pid) && namespaces.contains(.mnt)
+        let canMountProc = (namespaces.contains(.pid) || joined.contains(.pid)) && namespaces.contains(.mnt)
         if mountProc == true, !canMountProc { throw SpecError("mountProc", "needs both the \"pid\" and \"mnt\" namespaces") }
 
         var uidMappings: [SandboxSpec.IDMapping]?
         var gidMappings: [SandboxSpec.IDMapping]?
-        if namespaces.contains(.user) {
+        if joined.contains(.user) {
+            if self.uidMappings != nil || self.gidMappings != nil {
+                throw SpecError(
+                    self.uidMappings != nil ? "uidMappings" : "gidMappings",
+                    "contradicts join.user: the joined namespace's mappings apply")
+            }
+        } else if namespaces.contains(.user) {
             uidMappings = try SpecRule.mappings(
                 self.uidMappings?.map(\.value) ?? SandboxSpec.defaultMapping, member: "uidMappings")
             gidMappings = try SpecRule.mappings(
@@ -57,7 +67,7 @@ extension SandboxSpecRequest {
             timeOffsets: namespaces.contains(.time) ? (timeOffsets?.value ?? .init(monotonic: 0, boottime: 0)) : nil,
             labels: labels, privileged: confinement.privileged, capabilities: confinement.capabilities,
             seccomp: confinement.seccomp, mounts: confinement.mounts, rlimits: confinement.rlimits,
-            resources: try resolveResources())
+            resources: try resolveResources(), join: join)
     }
 
     static func checkNamespaces(_ list: [NamespaceType]) throws(SpecError) -> [NamespaceType] {
@@ -79,6 +89,38 @@ enum SpecRule {
         else {
             throw SpecError("name", "must match [a-z0-9][a-z0-9_.-]{0,62}")
         }
+    }
+
+    /// `join`: per type a held namespace's name, an inode, `sandbox:REF` or an absolute nsfs path.
+    /// A type both created and joined contradicts itself; a confined sandbox builds its view in a
+    /// mount namespace of its own, so joining one needs `privileged`.
+    static func join(_ join: [String: String], namespaces: [NamespaceType]?, privileged: Bool) throws(SpecError) -> [String:
+        String]
+    {
+        for (key, target) in join {
+            guard let type = NamespaceType(rawValue: key) else {
+                throw SpecError(
+                    "join",
+                    "'\(key)' is not a namespace type; expected one of \(NamespaceType.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            try text(target, member: "join.\(key)", maxBytes: 4096)
+            guard !target.isEmpty else {
+                throw SpecError("join.\(key)", "must name a namespace: a held name, an inode, sandbox:REF or an nsfs path")
+            }
+            if target.hasPrefix("/") { try path(target, member: "join.\(key)") }
+            if namespaces?.contains(type) == true {
+                throw SpecError(
+                    "join.\(key)", "\"\(key)\" is also in namespaces: a sandbox either creates a namespace or joins one")
+            }
+            if type == .mnt, !privileged {
+                throw SpecError(
+                    "join.mnt",
+                    "a confined sandbox builds its read-only view in a mount namespace of its own; joining one needs \"privileged\": true"
+                )
+            }
+        }
+        return join
     }
 
     static func command(_ command: [String]?) throws(SpecError) -> [String] {
