@@ -99,7 +99,8 @@ extension Problem {
         case .serversOwnNamespace:
             self = Problem(
                 slug: "conflict", title: "Conflict", status: 409,
-                detail: "\(owner) is in the server's own network namespace: a link joins a namespace of its own to it; \(hint)")
+                detail: "\(owner) is in the server's own network namespace: a link joins a namespace of its own to it"
+                    + (hint.isEmpty ? "" : "; \(hint)"))
         case .noSuchLink(let name):
             self = .notFound("no link named '\(name)' between \(owner) and the host")
         case .failed(let step, let side, let errno):

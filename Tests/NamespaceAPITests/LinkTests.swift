@@ -122,6 +122,69 @@ struct LinkTests {
         }
     }
 
+    /// A pod: a held net namespace with a link to the host. Sandboxes joining it reach the host
+    /// end; the link outlives them, is listed by name, inode and through a joined sandbox, and goes
+    /// with the namespace.
+    @Test func aLinkIntoAHeldNamespaceServesTheSandboxesThatJoinIt() async throws {
+        try #require(Host.isRoot, "needs root to create namespaces and links")
+        let server = try TestServer()
+        let names = try Names()
+        let held = "links-" + String(names.host.suffix(8))
+        defer { names.cleanUp() }
+        let made = try await server.postJSON("/namespaces", ["type": "net", "name": held])
+        try #require(made.status == 201, "\(made.text)")
+        let path = try #require(made.json["path"] as? String)
+        let inode = try #require((made.json["inode"] as? NSNumber)?.uint64Value)
+        var deleted = false
+        defer {
+            if !deleted { _ = try? Host.run(["curl", "-s", "-X", "DELETE", server.base + "/namespaces/net/\(held)?force=true"]) }
+        }
+
+        let created = try await server.postJSON(
+            "/namespaces/net/\(held)/links",
+            ["name": "pod0", "hostName": names.host, "address": names.insideCIDR, "hostAddress": names.hostCIDR])
+        try #require(created.status == 201, "\(created.text)")
+        #expect(created.header("Location") == "/namespaces/net/\(held)/links/pod0")
+        let inside = try Host.run(["nsenter", "--net=\(path)", "ip", "-o", "-4", "address", "show", "dev", "pod0"]).output
+        #expect(inside.contains("inet \(names.insideCIDR)"), "\(inside)")
+        #expect(try Self.hostLink(names.host).line.contains(",UP,LOWER_UP>"))
+
+        let listener = try Background([
+            "python3", "-c",
+            "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+                + "s.bind(('\(names.address(1))', 18311)); s.listen(); s.settimeout(20); c, a = s.accept(); "
+                + "c.sendall(('hello ' + a[0]).encode()); c.close()",
+        ])
+        defer { listener.stop() }
+        try await server.withSandbox(["command": ["sleep", "60"], "join": ["net": held]]) { sandbox in
+            #expect(sandbox.namespace("net") == inode)
+            let client =
+                "import socket, time\nfor _ in range(100):\n    try:\n        c = socket.create_connection(('\(names.address(1))', 18311), timeout=2); break\n"
+                + "    except ConnectionRefusedError:\n        time.sleep(0.05)\nprint(c.recv(100).decode())"
+            let answer = try await server.exec(sandbox.id, ["python3", "-c", client], timeout: 20)
+            #expect(answer.json["stdout"] as? String == "hello \(names.address(2))\n", "\(answer.text)")
+            let throughSandbox = try await server.get("/sandboxes/\(sandbox.id)/links")
+            #expect(throughSandbox.items.map { $0["hostName"] as? String } == [names.host], "\(throughSandbox.text)")
+        }
+        // The sandbox is gone; the namespace, and the link, are not.
+        #expect(try Self.hostLink(names.host).exists)
+        let byInode = try await server.get("/namespaces/net/\(inode)/links/pod0")
+        #expect(byInode.status == 200 && byInode.json["hostName"] as? String == names.host, "\(byInode.text)")
+        let removed = try await server.send("DELETE", "/namespaces/net/\(held)/links/pod0")
+        #expect(removed.status == 204)
+        #expect(try Self.hostLink(names.host).exists == false)
+        #expect(try Host.run(["nsenter", "--net=\(path)", "ip", "-o", "link", "show"]).output.split(separator: "\n").count == 1)
+
+        // A new link goes when the held namespace is deleted.
+        let again = try await server.postJSON("/namespaces/net/\(held)/links", ["name": "pod0", "hostName": names.host])
+        #expect(again.status == 201, "\(again.text)")
+        #expect(try await server.send("DELETE", "/namespaces/net/\(held)").status == 204)
+        deleted = true
+        let gone = await eventuallyAsync(10) { (try? Self.hostLink(names.host).exists) == false }
+        #expect(gone, "the host end went with the held namespace")
+        #expect(try await server.get("/namespaces/net/\(held)/links").status == 404)
+    }
+
     @Test func badInputIsRefusedBeforeAnythingIsMade() async throws {
         try #require(Host.isRoot, "needs root to create namespaces and links")
         let server = try TestServer()

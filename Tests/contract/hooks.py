@@ -10,11 +10,11 @@ Skipped on purpose: specs whose uid/gid mappings break a rule between members th
 cannot state (ranges past 2^32 or overlapping, `user` ids outside the mappings). The server answers
 400 naming the member; Tests/NamespaceKitTests/SpecRulesTests.swift covers each of these rules.
 
-Generated links (POST /sandboxes/{ref}/links) that could reach a running sandbox change the host's
-interfaces: a valid `hostName` becomes `nsdc` and 8 random hex digits, and valid addresses become
+Generated links (POST /sandboxes/{ref}/links, /namespaces/net/{ref}/links) that could reach a running
+sandbox or a held namespace change the host's interfaces: a valid `hostName` becomes `nsdc` and 8 random hex digits, and valid addresses become
 link-local (IPv4) or unique-local (IPv6) /30 and /126 ones, the inside end's and the host end's
-different; the patterns are read from the document itself. Every such link goes with its sandbox,
-which run.sh deletes.
+different; the patterns are read from the document itself. Every such link goes with its sandbox
+or held namespace, which run.sh deletes.
 
 A valid Idempotency-Key becomes a fresh one per request. Deliberate: generated keys repeat across
 unrelated requests, and a repeated key replays its first sandbox even after that one was deleted
@@ -85,7 +85,7 @@ def harmless_link(body):
 def map_case(context, case):
     if isinstance(case.body, dict) and case.operation.path in ("/sandboxes", "/sandboxes/{ref}/exec"):
         harmless(case.body)
-    if isinstance(case.body, dict) and case.operation.path == "/sandboxes/{ref}/links":
+    if isinstance(case.body, dict) and case.operation.path in ("/sandboxes/{ref}/links", "/namespaces/net/{ref}/links"):
         harmless_link(case.body)
     headers = case.headers or {}
     for name in list(headers):

@@ -15,8 +15,8 @@ export CONTRACT_SCRATCH="$scratch"
 mkdir -p "$scratch/rootfs" "$scratch/source" "$scratch/targets"
 . "$here/server.sh"
 
-# Every sandbox of the run is deleted through the API before the server stops (they would
-# outlive it), then the scratch directory goes.
+# Every sandbox and held namespace of the run is deleted through the API before the server stops
+# (they would outlive it), then the scratch directory goes.
 delete_all() {
 	[ -n "${SERVER_PID:-}" ] || return 0
 	ids=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/sandboxes" |
@@ -26,6 +26,12 @@ delete_all() {
 	done
 	left=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/sandboxes" | "$VENV/bin/python" -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
 	[ "$left" = 0 ] || { echo "contract: $left sandboxes could not be deleted" >&2; return 1; }
+	# Held namespaces too: their binds (and any link into a held net namespace) outlive the server.
+	held=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/namespaces" |
+		"$VENV/bin/python" -c 'import json,sys; print(" ".join(n["type"] + "/" + n["name"] for n in json.load(sys.stdin)["items"] if n.get("held")))')
+	for namespace in $held; do
+		curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $TOKEN" "$BASE/namespaces/$namespace?force=true"
+	done
 }
 finish() {
 	status=$?
