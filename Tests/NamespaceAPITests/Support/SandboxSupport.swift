@@ -150,8 +150,12 @@ enum Proc {
         return Double(text.split(separator: " ").first ?? "") ?? 0
     }
 
+    /// The whole file: Foundation's String(contentsOfFile:) stops near 4 KiB on procfs files
+    /// (their size reads 0), which cuts /proc/self/mountinfo on a host with many mounts.
     static func read(_ path: String) -> String {
-        (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
     }
 }
 
