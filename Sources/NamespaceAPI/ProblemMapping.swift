@@ -92,7 +92,7 @@ extension Problem {
         case .invalid(let member, let rule):
             self = .badRequest("\(member): \(rule)")
         case .nameTaken(let name, let side):
-            let place = side == .host ? "in the server's network namespace (the host)" : "in the network namespace of \(owner)"
+            let place = side == .host ? "in the server's network namespace (the host)" : "inside \(owner)"
             self = Problem(
                 slug: "conflict", title: "Conflict", status: 409, detail: "an interface named '\(name)' exists already \(place)",
                 extensions: [("name", .string(name)), ("side", .string(side.rawValue))])
