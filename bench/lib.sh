@@ -102,6 +102,8 @@ cleanup() {
   stop_bare
   local s
   for s in "${!SRV_PID[@]}"; do stop_server "$s"; done
+  # Held namespaces' binds (the held section) outlive their server by design.
+  findmnt -rn -o TARGET | grep "^$TMP/" | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -28,7 +28,7 @@
 #   HTTP_ROUNDS    wrk rounds per HTTP figure, best kept   (5)
 #   MAX_SECONDS    hard bound for the whole run            (570)
 #   OUT            where the report goes                   (BENCHMARKS.md at the repo top; "-" for none)
-#   SECTIONS       parts to run, for working on one figure ("http create confinement concurrency memory inventory");
+#   SECTIONS       parts to run, for working on one figure ("http create confinement concurrency memory inventory held");
 #                  a partial run is printed, but BENCHMARKS.md is only written by a full one
 #
 # Files: this script (settings, server A, the order of sections), lib.sh (helpers, teardown),
@@ -59,7 +59,7 @@ CONC_SECONDS=${CONC_SECONDS:-10}
 WRK_SECONDS=${WRK_SECONDS:-4}
 HTTP_ROUNDS=${HTTP_ROUNDS:-5}
 OUT=${OUT:-$ROOT/BENCHMARKS.md}
-ALL_SECTIONS="http create confinement concurrency memory inventory"
+ALL_SECTIONS="http create confinement concurrency memory inventory held"
 SECTIONS=${SECTIONS:-$ALL_SECTIONS}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 [[ "$SECTIONS" == "$ALL_SECTIONS" ]] || OUT=-

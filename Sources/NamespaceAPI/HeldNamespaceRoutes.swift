@@ -19,10 +19,14 @@ struct HeldNamespaceRoutes: Sendable {
         let record: HeldNamespace
         do throws(HeldNamespaceError) { record = try manager.held.create(resolved) } catch { throw Problem(error) }
         let namespace: Namespace
-        do throws(InventoryError) {
-            namespace = try manager.inventory.detail(type: record.type, inode: record.inode).namespace
-        } catch {
-            throw Problem(error)
+        if record.keeperPid == nil {
+            namespace = manager.inventory.unoccupied(type: record.type, inode: record.inode, mountPoint: record.path)
+        } else {
+            do throws(InventoryError) {
+                namespace = try manager.inventory.detail(type: record.type, inode: record.inode).namespace
+            } catch {
+                throw Problem(error)
+            }
         }
         let body201 = try JSON.encode(namespace)
         return .now(Response.json(body201, status: 201).adding("Location", "/namespaces/\(record.type.rawValue)/\(record.name)"))

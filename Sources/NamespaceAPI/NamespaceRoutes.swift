@@ -48,14 +48,15 @@ struct NamespaceRoutes: Sendable {
         let type = try QueryParameters.type(request.parameter("type"))
         let reference = request.parameter("inode")
         // A held namespace by name; a gone one is shown as recorded.
-        if let record = held.find(type, reference), reference.first?.isNumber == false || record.name == reference {
+        if let record = held.find(type, reference) {
             if record.gone {
                 let gone = inventory.list(InventoryQuery(types: [type])).first { $0.gone && $0.name == record.name }
                 if let gone { return try JSON.response(Detail(namespace: gone, processes: [])) }
             }
             return try detail(type: type, inode: record.inode)
         }
-        if reference.first?.isNumber != true, HeldNamespaceRequest.isValidName(reference) {
+        let digits = !reference.isEmpty && reference.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        if !digits, HeldNamespaceRequest.isValidName(reference) {
             throw .notFound("no held \(type.rawValue) namespace named '\(reference)'")
         }
         let inode = try QueryParameters.number(reference, name: "inode or name", UInt64.self, minimum: 1)

@@ -60,6 +60,15 @@ public struct Inventory: Sendable {
         return NamespaceDetail(namespace: namespace, processes: processes)
     }
 
+    /// A namespace that only its bind mount keeps alive (one just held), described without a pass
+    /// over /proc: nobody can have entered it yet.
+    public func unoccupied(type: NamespaceType, inode: UInt64, mountPoint: String) -> Namespace {
+        var describer = Describer(sandboxOf: sandboxOf)
+        var namespace = describer.describe(Census.Entry(type: type, mountPoint: mountPoint), inode: inode)
+        annotate().apply(&namespace)
+        return namespace
+    }
+
     /// The inode of each namespace a process is in; nil for a type the kernel lacks.
     public func namespaces(ofProcess pid: Int32) throws(InventoryError) -> [NamespaceType: UInt64?] {
         guard pid > 0, ProcFS.processStat(pid: pid) != nil else { throw .noSuchProcess(pid) }

@@ -225,6 +225,10 @@ struct SpecRulesTests {
         #expect(try Self.refusal(#"\#(Self.run),"labels":{"k":\#(Self.json(value255))}"#) == nil)
         #expect(try Self.refusal(#"\#(Self.run),"labels":{"k":\#(Self.json(value255 + "v"))}"#) == "labels.k")
         #expect(try Self.refusal(#"\#(Self.run),"labels":{"k":"a\u0000"}"#) == "labels.k")
+        // Characters, as JSON Schema's maxLength counts them: 63 four-byte characters are a key.
+        let wide63 = String(repeating: "\u{1F600}", count: 63)
+        #expect(try Self.refusal(#"\#(Self.run),"labels":{\#(Self.json(wide63)):"v"}"#) == nil)
+        #expect(try Self.refusal(#"\#(Self.run),"labels":{\#(Self.json(wide63 + "k")):"v"}"#) == "labels")
         #expect(Self.decodingFails(#"\#(Self.run),"labels":{"k":1}"#))
     }
 

@@ -19,6 +19,11 @@ mkdir -p "$scratch/rootfs" "$scratch/source" "$scratch/targets"
 # (they would outlive it), then the scratch directory goes.
 delete_all() {
 	[ -n "${SERVER_PID:-}" ] || return 0
+	held=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/namespaces" |
+		"$VENV/bin/python" -c 'import json,sys; print(" ".join(n["type"] + "/" + str(n["inode"]) for n in json.load(sys.stdin)["items"] if n.get("held")))')
+	for ns in $held; do
+		curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $TOKEN" "$BASE/namespaces/$ns?force=true"
+	done
 	ids=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/sandboxes" |
 		"$VENV/bin/python" -c 'import json,sys; print(" ".join(s["id"] for s in json.load(sys.stdin)["items"]))')
 	for id in $ids; do
@@ -26,17 +31,13 @@ delete_all() {
 	done
 	left=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/sandboxes" | "$VENV/bin/python" -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
 	[ "$left" = 0 ] || { echo "contract: $left sandboxes could not be deleted" >&2; return 1; }
-	# Held namespaces too: their binds (and any link into a held net namespace) outlive the server.
-	held=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/namespaces" |
-		"$VENV/bin/python" -c 'import json,sys; print(" ".join(n["type"] + "/" + n["name"] for n in json.load(sys.stdin)["items"] if n.get("held")))')
-	for namespace in $held; do
-		curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $TOKEN" "$BASE/namespaces/$namespace?force=true"
-	done
 }
 finish() {
 	status=$?
 	delete_all || status=1
 	stop_server
+	# A held namespace's directory is a mount of its own; one left by a failure goes too.
+	findmnt -rn -o TARGET | grep "^$scratch/" | sort -r | while read -r m; do umount -l "$m"; done
 	rm -rf "$scratch"
 	exit $status
 }

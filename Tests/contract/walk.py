@@ -19,9 +19,8 @@ from namespaced_client.api.sandboxes import (create_sandbox, delete_sandbox, exe
                                              get_sandbox_logs, list_sandboxes, signal_sandbox, wait_sandbox)
 from namespaced_client.api.service import get_health, get_version
 from namespaced_client.models import (ExecRequest, ExecResult, Health, HeldNamespaceRequest, LimitList, Link,
-                                      LinkList, LinkRequest, LinkState, Namespace, NamespaceDetail, NamespaceList, NamespaceType, OutputEncoding,
-                                      Problem, ProcessNamespaces, Sandbox,
-                                      SandboxList, SandboxQuotaProblem, SandboxSpec, SandboxState, SignalRequest,
+                                      LinkList, LinkRequest, LinkState, Namespace, NamespaceDetail, NamespaceList,
+                                      NamespaceType, OutputEncoding, Problem, ProcessNamespaces, Sandbox, SandboxList, SandboxQuotaProblem, SandboxSpec, SandboxState, SignalRequest,
                                       SpawnFailedProblem, StepName, Version)
 from namespaced_client.models.labels import Labels
 from namespaced_client.types import File

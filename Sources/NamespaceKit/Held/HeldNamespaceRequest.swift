@@ -32,14 +32,22 @@ public struct HeldNamespaceRequest: Sendable, Decodable {
     }
 
     /// A held namespace's name follows the sandbox name rules.
-    public static func isValidName(_ name: String) -> Bool { (try? SpecRule.name(name)) != nil }
+    public static func isValidName(_ name: String) -> Bool { (try? checkName(name)) != nil }
+
+    /// The sandbox name rules, and not only digits: a reference of digits is an inode.
+    static func checkName(_ name: String) throws(SpecError) {
+        try SpecRule.name(name)
+        guard name.utf8.contains(where: { !(48...57).contains($0) }) else {
+            throw SpecError("name", "must not be only digits (a reference of digits is an inode)")
+        }
+    }
 
     public func resolve() throws(SpecError) -> Resolved {
         guard let type else {
             throw SpecError("type", "is required: one of \(NamespaceType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let name else { throw SpecError("name", "is required") }
-        try SpecRule.name(name)
+        try Self.checkName(name)
         let labels = try SpecRule.labels(self.labels ?? [:])
         var resolved = Resolved(type: type, name: name, labels: labels)
         if type == .user {

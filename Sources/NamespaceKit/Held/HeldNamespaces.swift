@@ -46,6 +46,12 @@ public final class HeldNamespaces: Sendable {
         let mounts = NsfsMounts.current().filter { $0.mountPoint.hasPrefix(directory.root + "/") }
         for var record in records {
             var keeper: PidFD?
+            // Inode 0: journaled ahead of its bind, the inode never recorded; the mount tells it.
+            if record.inode == 0, record.type != .pid,
+                let mount = mounts.first(where: { $0.mountPoint == record.path && $0.type == record.type })
+            {
+                record.inode = mount.inode
+            }
             var alive = mounts.contains { $0.mountPoint == record.path && $0.inode == record.inode }
             if alive, record.type == .pid {
                 alive = false
@@ -110,43 +116,65 @@ public final class HeldNamespaces: Sendable {
             guard s.entries[key] == nil, s.reserved.insert(key).inserted else { throw .nameTaken(request.type, request.name) }
         }
         defer { _ = state.withLock { $0.reserved.remove(key) } }
+        do throws(SandboxError) { try admission.check([request.type]) } catch { throw .sandbox(error) }
         let target: String
-        let keeper: Holder.Keeper?
-        do throws(SandboxError) {
-            try admission.check([request.type])
-            do throws(SystemError) {
-                try directory.ensureMounted()
-                target = try directory.prepareTarget(request.type, request.name)
-            } catch { throw .storage(error) }
-            do throws(SandboxError) {
-                keeper = try Holder.hold(request, target: target, detach: directory.root)
-            } catch .spawnFailed(_, let errno, _) where errno == .noSpace {
-                unlink(target)
-                let max = (try? Limits.readMax(request.type)) ?? 0
-                throw .namespaceLimit(type: request.type, max: max, used: admission.currentUse()[request.type] ?? 0)
-            } catch {
-                unlink(target)
-                throw error
-            }
+        do throws(SystemError) {
+            try directory.ensureMounted()
+            target = try directory.prepareTarget(request.type, request.name)
         } catch {
-            throw .sandbox(error)
+            throw .sandbox(.storage(error))
         }
         var record = HeldNamespace(
             type: request.type, name: request.name, inode: 0, labels: request.labels, path: target,
-            createdAt: Date().timeIntervalSince1970, keeperPid: keeper?.pid,
+            createdAt: Date().timeIntervalSince1970, keeperPid: nil,
             uidMappings: request.uidMappings, gidMappings: request.gidMappings,
             timeOffsets: request.timeOffsets)
+        // Journaled ahead, so that the sync runs while the spawner makes the namespace; the inode
+        // is read from the mount by an adoption that finds no later entry. A pid namespace's
+        // record needs its keeper's pid, known only once it runs.
+        let ahead = request.type == .pid ? nil : store.appendAhead(.hold(record))
+        if let ahead { store.flushSoon(ahead) }
+        var settled = ahead == nil
+        func settle() {
+            if !settled { store.settle() }
+            settled = true
+        }
+        let keeper: Holder.Keeper?
+        do throws(SandboxError) {
+            keeper = try Holder.hold(request, target: target, detach: directory.root)
+        } catch {
+            unlink(target)
+            if ahead != nil { store.flushSoon(store.append(.release(key))) }
+            settle()
+            if case .spawnFailed(_, let errno, _) = error, errno == .noSpace {
+                let max = (try? Limits.readMax(request.type)) ?? 0
+                throw .sandbox(
+                    .namespaceLimit(type: request.type, max: max, used: admission.currentUse()[request.type] ?? 0))
+            }
+            throw .sandbox(error)
+        }
         var st = stat()
         if stat(target, &st) == 0 { record.inode = UInt64(st.st_ino) }
-        if let keeper { record.keeperStartTime = ProcFS.processStat(pid: keeper.pid)?.startTime }
+        if let keeper {
+            record.keeperPid = keeper.pid
+            record.keeperStartTime = ProcFS.processStat(pid: keeper.pid)?.startTime
+        }
         state.withLock { $0.entries[key] = Entry(record: record, keeper: keeper.map { PidFD($0.pidfd) }) }
         do throws(SystemError) {
-            try store.waitDurable(store.append(.hold(record)))
+            let complete = store.append(.hold(record))
+            if let ahead {
+                try store.waitDurable(ahead)
+                settle()
+                store.flushSoon(complete)
+            } else {
+                try store.waitDurable(complete)
+            }
         } catch {
             // Nobody may be told about a namespace the registry could not record.
             let entry = state.withLock { $0.entries.removeValue(forKey: key) }
             undo(record, keeper: entry?.keeper)
             store.flushSoon(store.append(.release(key)))
+            settle()
             throw .sandbox(.storage(error))
         }
         admission.created([request.type])

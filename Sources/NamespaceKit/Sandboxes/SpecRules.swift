@@ -228,10 +228,13 @@ enum SpecRule {
     static func labels(_ labels: [String: String]) throws(SpecError) -> [String: String] {
         guard labels.count <= 64 else { throw SpecError("labels", "must have at most 64 entries") }
         for (key, value) in labels {
-            guard (1...63).contains(key.utf8.count), !key.utf8.contains(0), !key.contains("=") else {
-                throw SpecError("labels", "key '\(key)' must be 1 to 63 bytes without '=' or NUL")
+            // Counted in characters (Unicode scalars), as JSON Schema's maxLength counts.
+            guard (1...63).contains(key.unicodeScalars.count), !key.utf8.contains(0), !key.contains("=") else {
+                throw SpecError("labels", "key '\(key)' must be 1 to 63 characters without '=' or NUL")
             }
-            try text(value, member: "labels.\(key)", maxBytes: 255)
+            guard value.unicodeScalars.count <= 255, !value.utf8.contains(0) else {
+                throw SpecError("labels.\(key)", "must be at most 255 characters without NUL")
+            }
         }
         return labels
     }

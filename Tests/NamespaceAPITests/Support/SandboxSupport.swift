@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// Sandbox helpers for the end-to-end tests: create, wait, exec, delete through the API, and
@@ -150,12 +153,21 @@ enum Proc {
         return Double(text.split(separator: " ").first ?? "") ?? 0
     }
 
-    /// The whole file: Foundation's String(contentsOfFile:) stops near 4 KiB on procfs files
-    /// (their size reads 0), which cuts /proc/self/mountinfo on a host with many mounts.
+    /// Reads to EOF: procfs files report size 0 and a table like mountinfo arrives a page per
+    /// read, which a read sized by stat would cut short.
     static func read(_ path: String) -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
-        defer { try? handle.close() }
-        return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
