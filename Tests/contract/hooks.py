@@ -11,10 +11,10 @@ cannot state (ranges past 2^32 or overlapping, `user` ids outside the mappings).
 400 naming the member; Tests/NamespaceKitTests/SpecRulesTests.swift covers each of these rules.
 
 Generated links (POST /sandboxes/{ref}/links, /namespaces/net/{ref}/links) that could reach a running
-sandbox or a held namespace change the host's interfaces: a valid `hostName` becomes `nsdc` and 8 random hex digits, and valid addresses become
-link-local (IPv4) or unique-local (IPv6) /30 and /126 ones, the inside end's and the host end's
-different; the patterns are read from the document itself. Every such link goes with its sandbox
-or held namespace, which run.sh deletes.
+sandbox or a held namespace change the host's interfaces: a valid `hostName` becomes `nsdc` and 8
+random hex digits, and valid addresses become link-local (IPv4) or unique-local (IPv6) /30 and
+/126 ones, the inside end's and the host end's different; the patterns are read from the document
+itself. Every such link goes with its sandbox or held namespace, which run.sh deletes.
 
 A valid Idempotency-Key becomes a fresh one per request. Deliberate: generated keys repeat across
 unrelated requests, and a repeated key replays its first sandbox even after that one was deleted

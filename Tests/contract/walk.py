@@ -20,8 +20,9 @@ from namespaced_client.api.sandboxes import (create_sandbox, delete_sandbox, exe
 from namespaced_client.api.service import get_health, get_version
 from namespaced_client.models import (ExecRequest, ExecResult, Health, HeldNamespaceRequest, LimitList, Link,
                                       LinkList, LinkRequest, LinkState, Namespace, NamespaceDetail, NamespaceList,
-                                      NamespaceType, OutputEncoding, Problem, ProcessNamespaces, Sandbox, SandboxList, SandboxQuotaProblem, SandboxSpec, SandboxState, SignalRequest,
-                                      SpawnFailedProblem, StepName, Version)
+                                      NamespaceType, OutputEncoding, Problem, ProcessNamespaces, Sandbox, SandboxList,
+                                      SandboxQuotaProblem, SandboxSpec, SandboxState, SignalRequest, SpawnFailedProblem,
+                                      StepName, Version)
 from namespaced_client.models.labels import Labels
 from namespaced_client.types import File
 
@@ -110,7 +111,8 @@ held_links = step("listNamespaceLinks", list_namespace_links.sync_detailed("walk
 assert [item.host_name for item in held_links.items] == [held_link.host_name], held_links
 step("getNamespaceLink", get_namespace_link.sync_detailed("walk-net", "walk1", client=client), 200, Link)
 step("deleteNamespaceLink", delete_namespace_link.sync_detailed("walk-net", "walk1", client=client), 204, None)
-step("deleteHeldNamespace", delete_held_namespace.sync_detailed(NamespaceType.NET, "walk-net", client=client), 204, None)
+step("deleteHeldNamespace", delete_held_namespace.sync_detailed(NamespaceType.NET, "walk-net", client=client), 204,
+     None)
 
 step("signalSandbox", signal_sandbox.sync_detailed(created.id, client=client,
                                                    body=SignalRequest(signal="SIGTERM")), 204, None)
