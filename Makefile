@@ -12,12 +12,12 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 all: build
 
 # libmicrohttpd is the HTTP engine, GnuTLS its TLS (called directly for certificate reloads and
-# client certificates), libseccomp compiles the sandboxes' syscall filter; pkg-config is how
-# SwiftPM finds them.
+# client certificates), libseccomp compiles the sandboxes' syscall filter, libmnl speaks rtnetlink
+# (veth links); pkg-config is how SwiftPM finds them.
 deps:
-	@if ! pkg-config --exists libmicrohttpd libseccomp gnutls 2>/dev/null; then \
-		echo "installing libmicrohttpd-dev libseccomp-dev libgnutls28-dev"; \
-		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq libmicrohttpd-dev libseccomp-dev libgnutls28-dev pkg-config; \
+	@if ! pkg-config --exists libmicrohttpd libseccomp gnutls libmnl 2>/dev/null; then \
+		echo "installing libmicrohttpd-dev libseccomp-dev libgnutls28-dev libmnl-dev"; \
+		$(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq libmicrohttpd-dev libseccomp-dev libgnutls28-dev libmnl-dev pkg-config; \
 	fi
 
 # The tests compare against lsns, make namespaces with unshare and ip netns, talk through curl,

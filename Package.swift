@@ -34,12 +34,14 @@ let package = Package(
         // The one description of a spawn/exec config and its wire format, shared by the shim and nsd-init.
         .target(name: "NSDWire"),
         .target(name: "CNamespace", dependencies: ["NSDWire"]),
+        // rtnetlink (veth pairs, addresses) through libmnl.
+        .target(name: "CNetlink", linkerSettings: [.linkedLibrary("mnl")]),
         .executableTarget(
             name: "nsd-init", dependencies: ["NSDWire"], path: "Sources/nsd-init",
             linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .target(
             name: "NamespaceKit",
-            dependencies: ["CNamespace", "CSeccomp", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["CNamespace", "CNetlink", "CSeccomp", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict
         ),
         .target(

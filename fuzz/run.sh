@@ -46,7 +46,7 @@ for target in $targets; do
         # shellcheck disable=SC2086 # word splitting of the module map flags is wanted
         "$toolchain/swiftc" -parse-as-library -O -sanitize=fuzzer,address -use-ld=lld -I "$bin/Modules" $modulemaps \
             -Xcc -fmodule-map-file=Sources/CSeccomp/module.modulemap -Xcc -I -Xcc Sources/NSDWire/include \
-            -o "$out/$target" "fuzz/$target.swift" "$bin"/*.build/*.o -lseccomp ;;
+            -o "$out/$target" "fuzz/$target.swift" "$bin"/*.build/*.o -lseccomp -lmnl ;;
     *)
         echo "unknown fuzz target $target" >&2
         exit 2 ;;

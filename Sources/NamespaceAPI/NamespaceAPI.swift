@@ -62,6 +62,7 @@ public struct NamespaceAPI: HTTPHandler {
             NamespaceRoutes(inventory: sandboxes.inventory, held: sandboxes.held, limits: limits, limitsMaxAge: limitsMaxAge)
                 .register(in: &group)
             SandboxRoutes(manager: sandboxes, metrics: metrics).register(in: &group)
+            LinkRoutes(manager: sandboxes).register(in: &group)
             EventRoutes(hub: events).register(in: &group)
             MetricsRoutes(metrics: metrics, manager: sandboxes, limits: limits, events: events).register(in: &group)
         }
@@ -80,12 +81,13 @@ public struct NamespaceAPI: HTTPHandler {
 
     public func handle(_ request: Request) -> Reply { entry(request) }
 
-    /// The sandbox a request acted on: the one named in its path, or the one a create made.
+    /// The sandbox a request acted on: the one a create named in its Location (a sandbox's, or
+    /// a link's below it), or the one named in its path.
     @Sendable static func sandboxID(_ request: Request, _ response: Response) -> String? {
-        if let location = response.header("Location"), location.hasPrefix("/sandboxes/") {
-            return String(location.dropFirst("/sandboxes/".count))
+        for path in [response.header("Location"), request.path].compactMap({ $0 }) {
+            let parts = path.split(separator: "/")
+            if parts.count >= 2, parts[0] == "sandboxes" { return String(parts[1]) }
         }
-        let parts = request.path.split(separator: "/")
-        return parts.count >= 2 && parts[0] == "sandboxes" ? String(parts[1]) : nil
+        return nil
     }
 }

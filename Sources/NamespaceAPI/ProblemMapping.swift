@@ -85,6 +85,36 @@ extension Problem {
 }
 
 extension Problem {
+    /// - Parameter owner: what the namespace belongs to, as details name it ("sandbox 'web-1'").
+    /// - Parameter hint: how to get a namespace of one's own, when the one named is the server's.
+    init(_ error: LinkError, owner: String, hint: String = "") {
+        switch error {
+        case .invalid(let member, let rule):
+            self = .badRequest("\(member): \(rule)")
+        case .nameTaken(let name, let side):
+            let place = side == .host ? "in the server's network namespace (the host)" : "inside \(owner)"
+            self = Problem(
+                slug: "conflict", title: "Conflict", status: 409, detail: "an interface named '\(name)' exists already \(place)",
+                extensions: [("name", .string(name)), ("side", .string(side.rawValue))])
+        case .serversOwnNamespace:
+            self = Problem(
+                slug: "conflict", title: "Conflict", status: 409,
+                detail: "\(owner) is in the server's own network namespace: a link joins a namespace of its own to it"
+                    + (hint.isEmpty ? "" : "; \(hint)"))
+        case .noSuchLink(let name):
+            self = .notFound("no link named '\(name)' between \(owner) and the host")
+        case .failed(let step, let side, let errno):
+            self = Problem(
+                slug: "link-failed", title: "Link failed", status: 422,
+                detail:
+                    "\(step)\(side.map { " (\($0.rawValue) side)" } ?? ""): \(errno) (errno \(errno.rawValue)); nothing was left behind",
+                extensions: [("step", .string(step)), ("errno", .int(Int(errno.rawValue)))]
+                    + (side.map { [("side", .string($0.rawValue))] } ?? []))
+        }
+    }
+}
+
+extension Problem {
     /// `step` is the stable value a client switches on; `detail` says the same in words and names
     /// what the step worked on.
     static func stepFailed(title: String, step: String, errno: Errno, detail: String?) -> Problem {

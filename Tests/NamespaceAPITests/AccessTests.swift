@@ -245,6 +245,11 @@ import Glibc
         .init(method: "POST", pattern: "/sandboxes/{ref}/wait", needs: "operate"),
         .init(method: "POST", pattern: "/sandboxes/{ref}/signal", needs: "operate", body: #"{"signal": "SIGCONT"}"#),
         .init(method: "POST", pattern: "/sandboxes/{ref}/exec", needs: "operate", body: #"{"command": ["true"]}"#),
+        // Links: `acc0` made in each sandbox beforehand, `acc2` in the held net namespace `aclnet`.
+        .init(method: "GET", pattern: "/sandboxes/{ref}/links", needs: "read"),
+        .init(method: "GET", pattern: "/sandboxes/{ref}/links/{name}", needs: "read", path: "acc0"),
+        .init(method: "POST", pattern: "/sandboxes/{ref}/links", needs: "admin", body: #"{"name": "acc1"}"#),
+        .init(method: "DELETE", pattern: "/sandboxes/{ref}/links/{name}", needs: "admin", path: "acc0"),
         .init(method: "DELETE", pattern: "/sandboxes/{ref}", needs: "operate"),
         .init(method: "GET", pattern: "/events", needs: "read", streams: true),
         .init(method: "GET", pattern: "/metrics", needs: "read"),
@@ -252,6 +257,16 @@ import Glibc
         .init(method: "GET", pattern: "/ui/{asset}", needs: "none"),
         .init(method: "POST", pattern: "/namespaces", needs: "operate", body: #"{"type": "uts", "name": "acl"}"#),
         .init(method: "DELETE", pattern: "/namespaces/{type}/{inode}", needs: "operate", path: "/namespaces/uts/acl"),
+        .init(method: "GET", pattern: "/namespaces/net/{ref}/links", needs: "read", path: "/namespaces/net/aclnet/links"),
+        .init(
+            method: "GET", pattern: "/namespaces/net/{ref}/links/{name}", needs: "read",
+            path: "/namespaces/net/aclnet/links/acc2"),
+        .init(
+            method: "POST", pattern: "/namespaces/net/{ref}/links", needs: "admin", body: #"{"name": "acc3"}"#,
+            path: "/namespaces/net/aclnet/links"),
+        .init(
+            method: "DELETE", pattern: "/namespaces/net/{ref}/links/{name}", needs: "admin",
+            path: "/namespaces/net/aclnet/links/acc2"),
     ]
 
     @Test func everyRouteAnswersEachScopeAsTheTableSays() throws {
@@ -269,17 +284,25 @@ import Glibc
         #expect(served == Set(Self.routes.map { "\($0.method) \($0.pattern)" }), "the table covers every route")
         let inode = Host.readlinkInode("/proc/self/ns/uts") ?? 0
         let rank = ["none": 0, "read": 1, "operate": 2, "admin": 3]
+        func asAdmin(_ method: String, _ target: String, _ body: String? = nil) -> RawResponse {
+            var request = RawRequest(method: method, target: target, headers: [("Authorization", "Bearer \(Self.admin)")])
+            if let body {
+                request.headers.append(("Content-Type", "application/json"))
+                request.body = Array(body.utf8)
+            }
+            return server.send(request)
+        }
+        try #require(asAdmin("POST", "/namespaces", #"{"type": "net", "name": "aclnet"}"#).status == 201)
+        defer { _ = asAdmin("DELETE", "/namespaces/net/aclnet?force=true") }
+        try #require(asAdmin("POST", "/namespaces/net/aclnet/links", #"{"name": "acc2"}"#).status == 201)
         for (name, token, level) in [("reader", Self.reader, 1), ("ops", Self.operator_, 2), ("root", Self.admin, 3)] {
-            let sandbox = server.send(
-                RawRequest(
-                    method: "POST", target: "/sandboxes",
-                    headers: [("Authorization", "Bearer \(Self.admin)"), ("Content-Type", "application/json")],
-                    body: Array(#"{"command": ["sleep", "60"]}"#.utf8)))
+            let sandbox = asAdmin("POST", "/sandboxes", #"{"command": ["sleep", "60"]}"#)
             try #require(sandbox.status == 201)
             let id = sandbox.json["id"] as? String ?? ""
+            try #require(asAdmin("POST", "/sandboxes/\(id)/links", #"{"name": "acc0"}"#).status == 201)
             for route in Self.routes {
                 let path =
-                    route.path
+                    (route.path.map { $0.hasPrefix("/") ? $0 : "/sandboxes/\(id)/links/\($0)" })
                     ?? route.pattern.replacingOccurrences(of: "{ref}", with: id).replacingOccurrences(of: "{type}", with: "uts")
                     .replacingOccurrences(of: "{inode}", with: String(inode)).replacingOccurrences(of: "{pid}", with: "1")
                     .replacingOccurrences(of: "{asset}", with: "app.js")
@@ -320,13 +343,17 @@ import Glibc
         #expect(lines.count == audit.split(separator: "\n").count, "every line is JSON")
         #expect(!lines.contains { $0["method"] as? String == "GET" }, "reads are not audited")
         let refusals = lines.filter { $0["status"] as? Int == 403 }
-        #expect(refusals.count == 7, "reader refused on the seven changing routes: \(refusals.count)")
-        #expect(refusals.allSatisfy { $0["principal"] as? String == "reader" && $0["remote"] as? String == "127.0.0.1" })
+        let byReader = refusals.filter { $0["principal"] as? String == "reader" }
+        let byOps = refusals.filter { $0["principal"] as? String == "ops" }
+        #expect(byReader.count == 11, "reader refused on the eleven changing routes: \(byReader.count)")
+        #expect(byOps.count == 4, "ops refused on the four link changes: \(byOps.count)")
+        #expect(byOps.allSatisfy { ($0["path"] as? String)?.contains("/links") == true })
+        #expect(refusals.count == 15 && refusals.allSatisfy { $0["remote"] as? String == "127.0.0.1" })
         let creates = lines.filter { $0["status"] as? Int == 201 && $0["path"] as? String == "/sandboxes" }
         #expect(creates.count == 5 && creates.allSatisfy { ($0["sandbox"] as? String)?.count == 32 })
         #expect(
-            lines.filter { $0["status"] as? Int == 201 && $0["path"] as? String == "/namespaces" }.count == 2,
-            "ops and root held a namespace")
+            lines.filter { $0["status"] as? Int == 201 && $0["path"] as? String == "/namespaces" }.count == 3,
+            "ops and root held a namespace, and admin aclnet")
         #expect(
             lines.contains {
                 $0["principal"] as? String == "ops" && $0["method"] as? String == "DELETE" && $0["status"] as? Int == 204

@@ -42,7 +42,7 @@ struct OpenAPIContractTests {
         for slug in [
             "invalid-request", "unauthorized", "not-found", "method-not-allowed", "conflict", "payload-too-large",
             "unsupported-media-type", "namespace-limit", "sandbox-quota", "spawn-failed", "internal", "storage-unavailable",
-            "unavailable", "exec-limit", "idempotency-mismatch",
+            "unavailable", "exec-limit", "idempotency-mismatch", "link-failed",
         ] {
             #expect(text.contains("urn:namespaced:problem:\(slug)"), "\(slug) is not documented")
         }

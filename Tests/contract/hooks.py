@@ -10,6 +10,12 @@ Skipped on purpose: specs whose uid/gid mappings break a rule between members th
 cannot state (ranges past 2^32 or overlapping, `user` ids outside the mappings). The server answers
 400 naming the member; Tests/NamespaceKitTests/SpecRulesTests.swift covers each of these rules.
 
+Generated links (POST /sandboxes/{ref}/links, /namespaces/net/{ref}/links) that could reach a running
+sandbox or a held namespace change the host's interfaces: a valid `hostName` becomes `nsdc` and 8
+random hex digits, and valid addresses become link-local (IPv4) or unique-local (IPv6) /30 and
+/126 ones, the inside end's and the host end's different; the patterns are read from the document
+itself. Every such link goes with its sandbox or held namespace, which run.sh deletes.
+
 A valid Idempotency-Key becomes a fresh one per request. Deliberate: generated keys repeat across
 unrelated requests, and a repeated key replays its first sandbox even after that one was deleted
 (docs/api.md), which schemathesis reads as "created resource not found". The walk (walk.py) and
@@ -21,6 +27,7 @@ import re
 import uuid
 
 import schemathesis
+import yaml
 from hypothesis.internal import lambda_sources
 
 # Hypothesis names a filter's lambda in a strategy's repr by parsing the source file that holds it;
@@ -57,11 +64,36 @@ def harmless(body):
 
 KEY = re.compile(r"^[!-~]{1,255}$")
 
+with open(os.path.join(os.path.dirname(__file__), "..", "..", "api", "openapi.yaml"), encoding="utf-8") as spec:
+    SCHEMAS = yaml.safe_load(spec)["components"]["schemas"]
+INTERFACE_NAME = re.compile(SCHEMAS["InterfaceName"]["pattern"])
+INTERFACE_ADDRESS = re.compile(SCHEMAS["InterfaceAddress"]["pattern"])
+HARMLESS_ADDRESSES = {
+    "address": ("169.254.213.2/30", "fd6e:7364:6c6b::2/126"),
+    "hostAddress": ("169.254.213.1/30", "fd6e:7364:6c6b::1/126"),
+}
+
+
+def matches(pattern, value):
+    """As JSON Schema matches: Python's `$` would also match before a final newline."""
+    return isinstance(value, str) and pattern.search(value) is not None and not value.endswith("\n")
+
+
+def harmless_link(body):
+    if matches(INTERFACE_NAME, body.get("hostName")):
+        body["hostName"] = "nsdc" + uuid.uuid4().hex[:8]
+    for member, (ipv4, ipv6) in HARMLESS_ADDRESSES.items():
+        value = body.get(member)
+        if matches(INTERFACE_ADDRESS, value):
+            body[member] = ipv6 if ":" in value else ipv4
+
 
 @schemathesis.hook
 def map_case(context, case):
     if isinstance(case.body, dict) and case.operation.path in ("/sandboxes", "/sandboxes/{ref}/exec"):
         harmless(case.body)
+    if isinstance(case.body, dict) and case.operation.path in ("/sandboxes/{ref}/links", "/namespaces/net/{ref}/links"):
+        harmless_link(case.body)
     headers = case.headers or {}
     for name in list(headers):
         if name.lower() == "idempotency-key" and isinstance(headers[name], str) and KEY.match(headers[name]):

@@ -10,14 +10,19 @@ import sys
 
 from namespaced_client import AuthenticatedClient
 from namespaced_client.api.limits import get_limits
-from namespaced_client.api.namespaces import get_namespace, get_process_namespaces, list_namespaces
+from namespaced_client.api.links import (create_namespace_link, create_sandbox_link, delete_namespace_link,
+                                         delete_sandbox_link, get_namespace_link, get_sandbox_link,
+                                         list_namespace_links, list_sandbox_links)
+from namespaced_client.api.namespaces import (delete_held_namespace, get_namespace, get_process_namespaces,
+                                              hold_namespace, list_namespaces)
 from namespaced_client.api.sandboxes import (create_sandbox, delete_sandbox, exec_in_sandbox, get_sandbox,
                                              get_sandbox_logs, list_sandboxes, signal_sandbox, wait_sandbox)
 from namespaced_client.api.service import get_health, get_version
-from namespaced_client.models import (ExecRequest, ExecResult, Health, LimitList, NamespaceDetail, NamespaceList,
-                                      NamespaceType, OutputEncoding, Problem, ProcessNamespaces, Sandbox,
-                                      SandboxList, SandboxQuotaProblem, SandboxSpec, SandboxState, SignalRequest,
-                                      SpawnFailedProblem, StepName, Version)
+from namespaced_client.models import (ExecRequest, ExecResult, Health, HeldNamespaceRequest, LimitList, Link,
+                                      LinkList, LinkRequest, LinkState, Namespace, NamespaceDetail, NamespaceList,
+                                      NamespaceType, OutputEncoding, Problem, ProcessNamespaces, Sandbox, SandboxList,
+                                      SandboxQuotaProblem, SandboxSpec, SandboxState, SignalRequest, SpawnFailedProblem,
+                                      StepName, Version)
 from namespaced_client.models.labels import Labels
 from namespaced_client.types import File
 
@@ -82,6 +87,32 @@ assert missing.step == StepName.EXECVE and missing.errno == 2, missing
 
 logs = step("getSandboxLogs", get_sandbox_logs.sync_detailed(created.id, client=client), 200, File)
 assert logs.payload.read() == b"hello\n"
+
+# A veth pair to the host, link-local addresses only, a host name no one else uses; gone below.
+host_name = "nsdw" + os.urandom(4).hex()
+link = step("createSandboxLink", create_sandbox_link.sync_detailed(created.id, client=client, body=LinkRequest(
+    name="walk0", host_name=host_name, address="169.254.214.2/30", host_address="169.254.214.1/30")), 201, Link)
+assert link.host_name == host_name and "169.254.214.2/30" in link.addresses and link.state == LinkState.UP, link
+links = step("listSandboxLinks", list_sandbox_links.sync_detailed(created.id, client=client), 200, LinkList)
+assert [item.name for item in links.items] == ["walk0"], links
+got_link = step("getSandboxLink", get_sandbox_link.sync_detailed(created.id, "walk0", client=client), 200, Link)
+assert got_link.host_ifindex == link.host_ifindex
+step("deleteSandboxLink", delete_sandbox_link.sync_detailed(created.id, "walk0", client=client), 204, None)
+step("getSandboxLink after delete (404)", get_sandbox_link.sync_detailed(created.id, "walk0", client=client), 404,
+     Problem)
+
+# The same into a held net namespace, which keeps it until the namespace goes.
+step("holdNamespace net", hold_namespace.sync_detailed(client=client, body=HeldNamespaceRequest(
+    type_=NamespaceType.NET, name="walk-net")), 201, Namespace)
+held_link = step("createNamespaceLink", create_namespace_link.sync_detailed("walk-net", client=client, body=LinkRequest(
+    name="walk1", address="169.254.215.2/30", host_address="169.254.215.1/30")), 201, Link)
+assert held_link.host_name.startswith("nsd") and "169.254.215.1/30" in held_link.host_addresses, held_link
+held_links = step("listNamespaceLinks", list_namespace_links.sync_detailed("walk-net", client=client), 200, LinkList)
+assert [item.host_name for item in held_links.items] == [held_link.host_name], held_links
+step("getNamespaceLink", get_namespace_link.sync_detailed("walk-net", "walk1", client=client), 200, Link)
+step("deleteNamespaceLink", delete_namespace_link.sync_detailed("walk-net", "walk1", client=client), 204, None)
+step("deleteHeldNamespace", delete_held_namespace.sync_detailed(NamespaceType.NET, "walk-net", client=client), 204,
+     None)
 
 step("signalSandbox", signal_sandbox.sync_detailed(created.id, client=client,
                                                    body=SignalRequest(signal="SIGTERM")), 204, None)
