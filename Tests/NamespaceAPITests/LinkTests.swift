@@ -104,6 +104,9 @@ struct LinkTests {
                 + "    except ConnectionRefusedError:\n        time.sleep(0.05)\nprint(c.recv(100).decode())"
             let answer = try await server.exec(sandbox.id, ["python3", "-c", client], timeout: 20)
             #expect(answer.json["stdout"] as? String == "hello \(names.address(2))\n", "\(answer.text)")
+            // Reaped now: the listener has answered, and a zombie child would trouble tests that
+            // run meanwhile and count them.
+            listener.stop()
 
             let listed = try await server.get("/sandboxes/\(sandbox.id)/links")
             #expect(listed.status == 200 && listed.items.map { $0["name"] as? String } == ["eth0"], "\(listed.text)")
@@ -163,6 +166,9 @@ struct LinkTests {
                 + "    except ConnectionRefusedError:\n        time.sleep(0.05)\nprint(c.recv(100).decode())"
             let answer = try await server.exec(sandbox.id, ["python3", "-c", client], timeout: 20)
             #expect(answer.json["stdout"] as? String == "hello \(names.address(2))\n", "\(answer.text)")
+            // Reaped now: the listener has answered, and a zombie child would trouble tests that
+            // run meanwhile and count them.
+            listener.stop()
             let throughSandbox = try await server.get("/sandboxes/\(sandbox.id)/links")
             #expect(throughSandbox.items.map { $0["hostName"] as? String } == [names.host], "\(throughSandbox.text)")
         }
