@@ -22,10 +22,6 @@
 
 #include "init.h"
 
-#ifndef CLONE_PARENT
-#define CLONE_PARENT 0x00008000ULL
-#endif
-
 static __attribute__((noreturn)) void die(const struct nsd_exec_ctx *c, int step)
 {
     nsd_report(c->err_w, step, -1);

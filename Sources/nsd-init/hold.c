@@ -27,13 +27,6 @@
 
 #include "init.h"
 
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000ULL
-#endif
-#ifndef CLONE_PARENT
-#define CLONE_PARENT 0x00008000ULL
-#endif
-#define NSD_CLONE_CLEAR_SIGHAND 0x100000000ULL
 /* A child makes its namespace in well under a millisecond. */
 #define READY_TIMEOUT_MS 10000
 

@@ -18,6 +18,16 @@
 #include "nsd_steps.h"
 #include "nsd_wire.h"
 
+/* clone3 flags older libc headers lack. CLEAR_SIGHAND: the child starts
+ * with default dispositions. */
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000ULL
+#endif
+#ifndef CLONE_PARENT
+#define CLONE_PARENT 0x00008000ULL
+#endif
+#define NSD_CLONE_CLEAR_SIGHAND 0x100000000ULL
+
 /* --- raw syscalls (rawsys.c) --- */
 pid_t nsd_raw_clone(uint64_t flags);               /* clone3, exit_signal SIGCHLD */
 pid_t nsd_vfork_run(int (*fn)(void *), void *arg); /* CLONE_VM|CLONE_VFORK child runs fn */
