@@ -101,9 +101,18 @@ func runningInits(in stateDirectory: String) -> [Int32: String] {
 }
 
 /// Kills every sandbox of a test's state directory.
+/// A test's teardown: its sandboxes go, and so do its held namespaces' mounts.
 func killSandboxes(in stateDirectory: String) {
     for pid in runningInits(in: stateDirectory).keys { kill(pid, SIGKILL) }
     _ = eventually(5) { runningInits(in: stateDirectory).isEmpty }
+    releaseHeldMounts(in: stateDirectory)
+}
+
+/// A server that held a namespace leaves `STATE_DIR/ns` mounted (held namespaces outlive it by
+/// design); a test's state directory goes with the test, so its mounts go too: detaching `ns`
+/// takes every bind below it along.
+func releaseHeldMounts(in stateDirectory: String) {
+    _ = umount2(stateDirectory + "/ns", Int32(MNT_DETACH))
 }
 
 final class LogBuffer: Sendable {

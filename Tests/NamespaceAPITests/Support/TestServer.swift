@@ -48,6 +48,7 @@ final class TestServer: Sendable {
 
     deinit {
         server.stop()
+        releaseHeldMounts(in: stateDirectory)
         sandboxes.cgroups.removeEmptyParents()
         for parent in sandboxes.cgroups.parents.values { rmdir((parent as NSString).deletingLastPathComponent) }
     }
