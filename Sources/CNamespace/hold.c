@@ -37,19 +37,14 @@ int nsd_hold(const struct nsd_hold_config *cfg, struct nsd_hold_result *out)
     }
     nsd_wire_buf_free(&body);
     if (rep.status != 0) {
-        if (rep.pid > 0 && nr >= 1)
-            nsd_reap_failed(rep.pid, rfds[0], 1);
-        else
-            for (int i = 0; i < nr; i++)
-                close(rfds[i]);
+        nsd_discard_reply(&rep, rfds, nr);
         out->step = nsd_step_name(rep.step);
         out->err = rep.err;
         return -1;
     }
     if (rep.pid > 0) {
         if (nr != 1) {
-            for (int i = 0; i < nr; i++)
-                close(rfds[i]);
+            nsd_discard_reply(&rep, rfds, nr);
             out->step = "nsd-init reply";
             out->err = EPROTO;
             return -1;

@@ -59,3 +59,15 @@ void nsd_reap_failed(pid_t pid, int pidfd, int kill_it)
     nsd_close_quietly(pidfd);
     errno = saved;
 }
+
+void nsd_discard_reply(const struct nsd_wire_reply *rep, const int *rfds, int nr)
+{
+    int first = 0;
+
+    if (rep->pid > 0 && nr >= 1) {
+        nsd_reap_failed(rep->pid, rfds[0], 1);
+        first = 1;
+    }
+    for (int i = first; i < nr; i++)
+        nsd_close_quietly(rfds[i]);
+}

@@ -20,6 +20,9 @@ int nsd_spawner_call(enum nsd_wire_kind kind, const struct nsd_wire_buf *body, c
 int nsd_read_report(int fd, int timeout_ms, struct nsd_report *rep);
 /* Kill (if kill_it) and reap a failed child; closes pidfd. */
 void nsd_reap_failed(pid_t pid, int pidfd, int kill_it);
+/* A failed reply's fds: a child it names (a pidfd first) is killed and
+ * reaped, the rest closed. */
+void nsd_discard_reply(const struct nsd_wire_reply *rep, const int *rfds, int nr);
 void nsd_close_quietly(int fd);
 
 #endif /* NSD_SHIM_H */

@@ -103,18 +103,11 @@ int nsd_spawn_begin(const struct nsd_spawn_config *cfg, struct nsd_spawn_result 
     nsd_wire_buf_free(&body);
     if (rep.status != 0) {
         /* Failed after its clone3 (maps): the init is our child, reap it. */
-        if (rep.pid > 0 && nr >= 1)
-            nsd_reap_failed(rep.pid, rfds[0], 1);
-        else
-            for (int i = 0; i < nr; i++)
-                close(rfds[i]);
+        nsd_discard_reply(&rep, rfds, nr);
         return fail(out, nsd_step_name(rep.step), rep.err, rep.index);
     }
     if (nr != 2 || rep.pid <= 0) {
-        if (rep.pid > 0 && nr >= 1)
-            nsd_reap_failed(rep.pid, rfds[0], 1);
-        if (nr == 2)
-            close(rfds[1]);
+        nsd_discard_reply(&rep, rfds, nr);
         return fail(out, "nsd-init reply", EPROTO, -1);
     }
     out->pid = rep.pid;

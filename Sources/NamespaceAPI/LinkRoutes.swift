@@ -22,29 +22,24 @@ struct LinkRoutes: Sendable {
     }
 
     func register(in group: inout RouterGroup) {
-        group.on("POST", "/sandboxes/{ref}/links", scope: .admin) { request throws(Problem) in
-            try Self.create(request) { () throws(Problem) in try sandbox(request) }
+        register("/sandboxes/{ref}/links", in: &group) { request throws(Problem) in try sandbox(request) }
+        register("/namespaces/net/{ref}/links", in: &group) { request throws(Problem) in try namespace(request) }
+    }
+
+    /// The four routes of one collection of links; `target` finds the namespace a request names.
+    private func register(
+        _ collection: String, in group: inout RouterGroup,
+        target: @escaping @Sendable (Request) throws(Problem) -> Target
+    ) {
+        group.on("POST", collection, scope: .admin) { request throws(Problem) in
+            try Self.create(request) { () throws(Problem) in try target(request) }
         }
-        group.on("GET", "/sandboxes/{ref}/links", scope: .read) { request throws(Problem) in
-            try Self.list(try sandbox(request))
+        group.on("GET", collection, scope: .read) { request throws(Problem) in try Self.list(try target(request)) }
+        group.on("GET", collection + "/{name}", scope: .read) { request throws(Problem) in
+            try Self.show(request.parameter("name"), in: try target(request))
         }
-        group.on("GET", "/sandboxes/{ref}/links/{name}", scope: .read) { request throws(Problem) in
-            try Self.show(request.parameter("name"), in: try sandbox(request))
-        }
-        group.on("DELETE", "/sandboxes/{ref}/links/{name}", scope: .admin) { request throws(Problem) in
-            try Self.delete(request.parameter("name"), in: try sandbox(request))
-        }
-        group.on("POST", "/namespaces/net/{ref}/links", scope: .admin) { request throws(Problem) in
-            try Self.create(request) { () throws(Problem) in try namespace(request) }
-        }
-        group.on("GET", "/namespaces/net/{ref}/links", scope: .read) { request throws(Problem) in
-            try Self.list(try namespace(request))
-        }
-        group.on("GET", "/namespaces/net/{ref}/links/{name}", scope: .read) { request throws(Problem) in
-            try Self.show(request.parameter("name"), in: try namespace(request))
-        }
-        group.on("DELETE", "/namespaces/net/{ref}/links/{name}", scope: .admin) { request throws(Problem) in
-            try Self.delete(request.parameter("name"), in: try namespace(request))
+        group.on("DELETE", collection + "/{name}", scope: .admin) { request throws(Problem) in
+            try Self.delete(request.parameter("name"), in: try target(request))
         }
     }
 
